@@ -1,1 +1,202 @@
-fn main() {}
+//! `segur`: the Ségur stack from the shell.
+//!
+//! Human output by default, `--json` for machines. Exit codes: 0 ok, 1 failed, 2 bad usage.
+
+mod demo;
+mod insi_cmd;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use output::Out;
+
+/// The Ségur numérique stack: INS, INSi, and (soon) DMP, MSSanté, e-prescription.
+#[derive(Parser, Debug)]
+#[command(name = "segur", version, about, propagate_version = true)]
+struct Cli {
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Matricule INS and identity traits (offline).
+    #[command(subcommand)]
+    Ins(InsCommand),
+    /// The INSi téléservice.
+    #[command(subcommand)]
+    Insi(InsiCommand),
+    /// Run the loopback simulators of the national services until interrupted.
+    Sandbox(SandboxArgs),
+    /// Guided demonstrations against the built-in sandbox.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum InsCommand {
+    /// Check a matricule INS typed by a user (13 characters, or 15 with the key).
+    Check {
+        /// The matricule, with or without its key.
+        matricule: String,
+        /// The key, when given separately.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Normalise typed traits for INSi (upper case, no diacritics, INSi alphabet).
+    Normalize {
+        /// Nom de naissance.
+        #[arg(long)]
+        nom: String,
+        /// Prénoms de naissance, space separated.
+        #[arg(long)]
+        prenoms: Option<String>,
+        /// Accept the proposed transliterations (’ → ', Æ → AE, Œ → OE).
+        #[arg(long)]
+        confirm: bool,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct NetArgs {
+    /// Client configuration (as written by `segur sandbox`).
+    #[arg(long, default_value = "segur.toml")]
+    pub config: PathBuf,
+    /// Write each SOAP request and response to this folder.
+    #[arg(long)]
+    pub trace_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum InsiCommand {
+    /// Search an INS by identity traits (CNDA 2.07 first-names strategy).
+    Search {
+        /// Nom de naissance.
+        #[arg(long)]
+        nom: String,
+        /// Prénoms de naissance, space separated, in civil-status order.
+        #[arg(long)]
+        prenoms: String,
+        /// Sexe: M or F.
+        #[arg(long)]
+        sexe: String,
+        /// Date de naissance, YYYY-MM-DD.
+        #[arg(long)]
+        naissance: String,
+        /// Lieu de naissance (COG, 5 characters).
+        #[arg(long)]
+        cog: Option<String>,
+        /// Accept the proposed transliterations.
+        #[arg(long)]
+        confirm: bool,
+        /// One call with exactly these traits, no strategy.
+        #[arg(long)]
+        single: bool,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Parse a raw INSi response (CNDA "injection" tests).
+    Replay {
+        /// The SOAP response file.
+        response: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct SandboxArgs {
+    /// Folder for the test PKI and the client configuration.
+    #[arg(long, default_value = "sandbox-data")]
+    dir: PathBuf,
+    /// First port (INSi listens on it); 0 picks free ports.
+    #[arg(long, default_value_t = 18443)]
+    port_base: u16,
+}
+
+#[derive(Subcommand, Debug)]
+enum DemoCommand {
+    /// Walk an identity from provisoire to qualifiée against the sandbox.
+    Ins {
+        /// Keep the sandbox files in this folder (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SEGUR_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Out { json: cli.json };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            Command::Ins(InsCommand::Check { matricule, key }) => {
+                insi_cmd::ins_check(&out, &matricule, key.as_deref())
+            }
+            Command::Ins(InsCommand::Normalize {
+                nom,
+                prenoms,
+                confirm,
+            }) => insi_cmd::ins_normalize(&out, &nom, prenoms.as_deref(), confirm),
+            Command::Insi(InsiCommand::Search {
+                nom,
+                prenoms,
+                sexe,
+                naissance,
+                cog,
+                confirm,
+                single,
+                net,
+            }) => {
+                insi_cmd::insi_search(
+                    &out,
+                    insi_cmd::SearchInput {
+                        nom: &nom,
+                        prenoms: &prenoms,
+                        sexe: &sexe,
+                        naissance: &naissance,
+                        cog: cog.as_deref(),
+                        confirm,
+                        single,
+                    },
+                    &net,
+                )
+                .await
+            }
+            Command::Insi(InsiCommand::Replay { response }) => {
+                insi_cmd::insi_replay(&out, &response).await
+            }
+            Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base).await,
+            Command::Demo(DemoCommand::Ins { dir }) => demo::ins(&out, dir).await,
+        }
+    });
+    ExitCode::from(code)
+}

@@ -262,7 +262,9 @@ mod tests {
     fn refusals() {
         let l = XmlLimits::default();
         let e11 = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>"#;
-        assert!(matches!(parse_envelope(e11.as_bytes(), &l), Err(NetError::NotSoap(m)) if m.contains("1.1")));
+        assert!(
+            matches!(parse_envelope(e11.as_bytes(), &l), Err(NetError::NotSoap(m)) if m.contains("1.1"))
+        );
         assert!(matches!(
             parse_envelope(b"<Envelope><Body/></Envelope>", &l),
             Err(NetError::NotSoap(_))

@@ -19,9 +19,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use x509_parser::asn1_rs::ToDer;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::oid_registry::{
-    Oid, OID_DOMAIN_COMPONENT, OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME,
+    Oid, OID_DOMAIN_COMPONENT, OID_USERID, OID_X509_COMMON_NAME, OID_X509_COUNTRY_NAME,
     OID_X509_LOCALITY_NAME, OID_X509_ORGANIZATIONAL_UNIT, OID_X509_ORGANIZATION_NAME,
-    OID_X509_STATE_OR_PROVINCE_NAME, OID_X509_STREET_ADDRESS, OID_USERID,
+    OID_X509_STATE_OR_PROVINCE_NAME, OID_X509_STREET_ADDRESS,
 };
 use x509_parser::x509::X509Name;
 
@@ -93,12 +93,10 @@ impl TrustAnchors {
     fn build(ders: Vec<CertificateDer<'static>>, source: &str) -> Result<Self> {
         let mut roots = RootCertStore::empty();
         for (i, der) in ders.iter().enumerate() {
-            roots
-                .add(der.clone())
-                .map_err(|e| NetError::Certificate {
-                    context: format!("{source}, certificate {}", i + 1),
-                    detail: e.to_string(),
-                })?;
+            roots.add(der.clone()).map_err(|e| NetError::Certificate {
+                context: format!("{source}, certificate {}", i + 1),
+                detail: e.to_string(),
+            })?;
         }
         Ok(Self {
             roots: Arc::new(roots),
@@ -155,27 +153,30 @@ impl ClientIdentity {
     /// found. An unusable key gives [`NetError::PrivateKey`].
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Self> {
         use p12_keystore::error::Error as P12;
-        let store =
-            p12_keystore::KeyStore::from_pkcs12(der, password, p12_keystore::Pkcs12ImportPolicy::Strict)
-                .map_err(|e| {
-                    NetError::Pkcs12(match e {
-                        P12::MacError(_) => {
-                            "wrong password or corrupted file (MAC verification failed)".to_owned()
-                        }
-                        P12::UnpadError | P12::InvalidPrivateKey => {
-                            "cannot decrypt the contents (wrong password?)".to_owned()
-                        }
-                        P12::DerError(e) => format!("not a valid PKCS#12 archive ({e})"),
-                        P12::InvalidVersion => "not a PKCS#12 v3 archive".to_owned(),
-                        P12::UnsupportedEncryptionScheme
-                        | P12::UnsupportedMacAlgorithm
-                        | P12::UnsupportedContentType
-                        | P12::UnsupportedCertificateType => {
-                            format!("unsupported content: {e}")
-                        }
-                        other => other.to_string(),
-                    })
-                })?;
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            der,
+            password,
+            p12_keystore::Pkcs12ImportPolicy::Strict,
+        )
+        .map_err(|e| {
+            NetError::Pkcs12(match e {
+                P12::MacError(_) => {
+                    "wrong password or corrupted file (MAC verification failed)".to_owned()
+                }
+                P12::UnpadError | P12::InvalidPrivateKey => {
+                    "cannot decrypt the contents (wrong password?)".to_owned()
+                }
+                P12::DerError(e) => format!("not a valid PKCS#12 archive ({e})"),
+                P12::InvalidVersion => "not a PKCS#12 v3 archive".to_owned(),
+                P12::UnsupportedEncryptionScheme
+                | P12::UnsupportedMacAlgorithm
+                | P12::UnsupportedContentType
+                | P12::UnsupportedCertificateType => {
+                    format!("unsupported content: {e}")
+                }
+                other => other.to_string(),
+            })
+        })?;
         let (_, key_chain) = store.private_key_chain().ok_or_else(|| {
             NetError::Pkcs12("no private key with a matching certificate found".to_owned())
         })?;
@@ -279,7 +280,8 @@ pub struct TlsOptions {
 
 impl TlsOptions {
     fn versions(&self) -> &'static [&'static SupportedProtocolVersion] {
-        static BOTH: [&SupportedProtocolVersion; 2] = [&rustls::version::TLS13, &rustls::version::TLS12];
+        static BOTH: [&SupportedProtocolVersion; 2] =
+            [&rustls::version::TLS13, &rustls::version::TLS12];
         static ONLY13: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
         match self.min_version {
             TlsVersion::Tls12 => &BOTH,
@@ -349,9 +351,7 @@ pub fn server_config_with(
         }
         None => builder.with_no_client_auth(),
     };
-    let config = builder
-        .with_single_cert(chain, key)
-        .map_err(config_error)?;
+    let config = builder.with_single_cert(chain, key).map_err(config_error)?;
     Ok(Arc::new(config))
 }
 
@@ -415,13 +415,14 @@ fn check_certified_key(
             detail: "not a valid X.509 certificate".to_owned(),
         });
     }
-    rustls::sign::CertifiedKey::from_der(chain.to_vec(), key.clone_key(), &provider())
-        .map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => NetError::PrivateKey(format!(
-                "the private key does not match the {context}"
-            )),
+    rustls::sign::CertifiedKey::from_der(chain.to_vec(), key.clone_key(), &provider()).map_err(
+        |e| match e {
+            rustls::Error::InconsistentKeys(_) => {
+                NetError::PrivateKey(format!("the private key does not match the {context}"))
+            }
             other => NetError::PrivateKey(other.to_string()),
-        })?;
+        },
+    )?;
     Ok(())
 }
 
@@ -500,10 +501,12 @@ fn escape_rfc4514(s: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -513,7 +516,10 @@ mod tests {
     #[test]
     fn pem_without_certificates_is_no_trust_anchor() {
         let err = TrustAnchors::from_pem(b"nothing here\n", "test.pem").unwrap_err();
-        assert!(matches!(err, NetError::NoTrustAnchor(ref s) if s == "test.pem"), "{err}");
+        assert!(
+            matches!(err, NetError::NoTrustAnchor(ref s) if s == "test.pem"),
+            "{err}"
+        );
         let err = TrustAnchors::from_der(Vec::new()).unwrap_err();
         assert!(matches!(err, NetError::NoTrustAnchor(_)), "{err}");
     }
@@ -531,9 +537,7 @@ mod tests {
         assert!(err.to_string().contains("/nonexistent/anchors.pem"));
     }
 
-    fn self_signed(
-        cn: &str,
-    ) -> (rcgen::Certificate, rcgen::KeyPair) {
+    fn self_signed(cn: &str) -> (rcgen::Certificate, rcgen::KeyPair) {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
         let mut dn = rcgen::DistinguishedName::new();
@@ -568,11 +572,9 @@ mod tests {
         assert_eq!(anchors.len(), 1);
         assert!(!anchors.is_empty());
         client_config(&anchors, Some(&id)).unwrap();
-        let (chain, key) = server_identity_from_pem(
-            cert.pem().as_bytes(),
-            key.serialize_pem().as_bytes(),
-        )
-        .unwrap();
+        let (chain, key) =
+            server_identity_from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
+                .unwrap();
         server_config(chain, key, Some(&anchors)).unwrap();
     }
 
@@ -580,11 +582,9 @@ mod tests {
     fn mismatched_key_is_refused() {
         let (cert, _) = self_signed("A");
         let (_, other_key) = self_signed("B");
-        let err = ClientIdentity::from_pem(
-            cert.pem().as_bytes(),
-            other_key.serialize_pem().as_bytes(),
-        )
-        .unwrap_err();
+        let err =
+            ClientIdentity::from_pem(cert.pem().as_bytes(), other_key.serialize_pem().as_bytes())
+                .unwrap_err();
         assert!(matches!(err, NetError::PrivateKey(_)), "{err}");
     }
 

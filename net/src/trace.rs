@@ -217,9 +217,7 @@ mod tests {
             operation: "rechercherInsAvecTraitsIdentite".to_owned(),
             message_id: "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427".to_owned(),
             endpoint: "https://127.0.0.1:1/insi".to_owned(),
-            started_at: chrono::Utc
-                .with_ymd_and_hms(2025, 3, 4, 5, 6, 7)
-                .unwrap()
+            started_at: chrono::Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap()
                 + chrono::Duration::milliseconds(89),
             duration: Duration::from_millis(12),
             request: Bytes::from_static(b"<req/>"),

@@ -158,9 +158,8 @@ pub fn check_input<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<&'a str> {
         return Err(NetError::XmlEncoding("UTF-16 byte order mark".into()));
     }
     let input = input.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(input);
-    std::str::from_utf8(input).map_err(|e| {
-        NetError::XmlEncoding(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-    })
+    std::str::from_utf8(input)
+        .map_err(|e| NetError::XmlEncoding(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
 }
 
 fn path_of(stack: &[Element]) -> String {
@@ -201,11 +200,14 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Element> {
 
     loop {
         let position = reader.buffer_position();
-        let (resolved, event) = reader.read_resolved_event().map_err(|e| NetError::XmlMalformed {
-            position,
-            path: path_of(&stack),
-            detail: e.to_string(),
-        })?;
+        let (resolved, event) =
+            reader
+                .read_resolved_event()
+                .map_err(|e| NetError::XmlMalformed {
+                    position,
+                    path: path_of(&stack),
+                    detail: e.to_string(),
+                })?;
         let element_ns = match (&event, resolved) {
             (Event::Start(_) | Event::Empty(_), ResolveResult::Bound(ns)) => {
                 Some(Some(intern(ns.as_ref())?))
@@ -329,7 +331,10 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Element> {
             }
             Event::GeneralRef(r) => {
                 if stack.is_empty() {
-                    return Err(malformed("reference outside the root element".into(), &stack));
+                    return Err(malformed(
+                        "reference outside the root element".into(),
+                        &stack,
+                    ));
                 }
                 let name = r.decode().map_err(|e| malformed(e.to_string(), &stack))?;
                 let resolved: String = if let Some(ch) = r
@@ -341,10 +346,7 @@ pub fn parse(input: &[u8], limits: &XmlLimits) -> Result<Element> {
                     match quick_xml::escape::resolve_predefined_entity(&name) {
                         Some(s) => s.to_owned(),
                         None => {
-                            return Err(malformed(
-                                format!("undeclared entity &{name};"),
-                                &stack,
-                            ))
+                            return Err(malformed(format!("undeclared entity &{name};"), &stack))
                         }
                     }
                 };
@@ -448,7 +450,10 @@ mod tests {
 
     #[test]
     fn unknown_entity_refused() {
-        assert!(matches!(p("<r>&x;</r>"), Err(NetError::XmlMalformed { .. })));
+        assert!(matches!(
+            p("<r>&x;</r>"),
+            Err(NetError::XmlMalformed { .. })
+        ));
     }
 
     #[test]
@@ -481,8 +486,14 @@ mod tests {
 
     #[test]
     fn truncated_and_mismatched() {
-        assert!(matches!(p("<a><b></b>"), Err(NetError::XmlTruncated { .. })));
-        assert!(matches!(p("<a><b></a>"), Err(NetError::XmlMalformed { .. })));
+        assert!(matches!(
+            p("<a><b></b>"),
+            Err(NetError::XmlTruncated { .. })
+        ));
+        assert!(matches!(
+            p("<a><b></a>"),
+            Err(NetError::XmlMalformed { .. })
+        ));
         assert!(matches!(p("<a/><b/>"), Err(NetError::XmlMalformed { .. })));
         assert!(matches!(p(""), Err(NetError::XmlMalformed { .. })));
         assert!(matches!(p("<x:a/>"), Err(NetError::XmlMalformed { .. })));

@@ -79,8 +79,7 @@ impl Ca {
     ) -> Leaf {
         let key = KeyPair::generate().unwrap();
         let mut params =
-            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .unwrap();
+            CertificateParams::new(sans.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
         params.distinguished_name = dn(cn);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![eku];
@@ -100,7 +99,12 @@ impl Ca {
     }
 
     fn server_leaf(&self, sans: &[&str], validity: Validity) -> Leaf {
-        self.issue("server", sans, ExtendedKeyUsagePurpose::ServerAuth, validity)
+        self.issue(
+            "server",
+            sans,
+            ExtendedKeyUsagePurpose::ServerAuth,
+            validity,
+        )
     }
 
     fn client_leaf(&self, cn: &str, validity: Validity) -> Leaf {
@@ -184,7 +188,13 @@ async fn mutual_setup() -> Setup {
     let ca = Ca::new("TEST CA");
     let calls = Arc::new(AtomicUsize::new(0));
     let leaf = ca.server_leaf(&["localhost", "127.0.0.1"], Validity::Current);
-    let server = start(&leaf, Some(&ca), 64 * 1024, counting_echo(Arc::clone(&calls))).await;
+    let server = start(
+        &leaf,
+        Some(&ca),
+        64 * 1024,
+        counting_echo(Arc::clone(&calls)),
+    )
+    .await;
     Setup { ca, server, calls }
 }
 
@@ -197,7 +207,9 @@ async fn mutual_tls_post_works_and_reuses_the_connection() {
     let c = client(&s.ca, Some(&id), HttpsConfig::default());
     let u = url(s.server.local_addr());
     for i in 0..50 {
-        let r = post(&c, &u).await.unwrap_or_else(|e| panic!("post {i}: {e}"));
+        let r = post(&c, &u)
+            .await
+            .unwrap_or_else(|e| panic!("post {i}: {e}"));
         assert_eq!(r.status, 200);
         assert_eq!(
             r.content_type.as_deref(),
@@ -206,7 +218,11 @@ async fn mutual_tls_post_works_and_reuses_the_connection() {
         assert_eq!(&r.body[..], b"client-cert:<hello/>");
     }
     assert_eq!(s.calls.load(Ordering::SeqCst), 50);
-    assert_eq!(s.server.connections_accepted(), 1, "keep-alive must reuse the connection");
+    assert_eq!(
+        s.server.connections_accepted(),
+        1,
+        "keep-alive must reuse the connection"
+    );
     s.server.shutdown().await;
 }
 
@@ -235,13 +251,23 @@ async fn request_over_the_server_limit_gets_413_without_the_handler() {
     let server = start(&leaf, None, 16, counting_echo(Arc::clone(&calls))).await;
     let c = client(&ca, None, HttpsConfig::default());
     let r = c
-        .post(&url(server.local_addr()), "text/xml", &[], Bytes::from(vec![b'x'; 17]))
+        .post(
+            &url(server.local_addr()),
+            "text/xml",
+            &[],
+            Bytes::from(vec![b'x'; 17]),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 413);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     let r = c
-        .post(&url(server.local_addr()), "text/xml", &[], Bytes::from(vec![b'x'; 16]))
+        .post(
+            &url(server.local_addr()),
+            "text/xml",
+            &[],
+            Bytes::from(vec![b'x'; 16]),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 200);
@@ -278,9 +304,12 @@ async fn wrong_server_name_is_refused() {
     let c = client(&ca, None, HttpsConfig::default());
     let err = post(&c, &url(server.local_addr())).await.unwrap_err();
     assert!(tls_detail(&err).contains("NotValidForName"), "{err}");
-    let err = post(&c, &format!("https://localhost:{}/ws", server.local_addr().port()))
-        .await
-        .unwrap_err();
+    let err = post(
+        &c,
+        &format!("https://localhost:{}/ws", server.local_addr().port()),
+    )
+    .await
+    .unwrap_err();
     // localhost may resolve to ::1 first (refused) then 127.0.0.1 (wrong name).
     assert!(
         matches!(&err, NetError::TlsHandshake { detail, .. } if detail.contains("NotValidForName"))
@@ -306,7 +335,11 @@ async fn client_certificate_from_unknown_ca_is_refused() {
     let c = client(&s.ca, Some(&id), HttpsConfig::default());
     let err = post(&c, &url(s.server.local_addr())).await.unwrap_err();
     assert_client_refused(&err);
-    assert_eq!(s.calls.load(Ordering::SeqCst), 0, "handler must not be called");
+    assert_eq!(
+        s.calls.load(Ordering::SeqCst),
+        0,
+        "handler must not be called"
+    );
 }
 
 #[tokio::test]
@@ -343,7 +376,10 @@ async fn response_over_the_limit_is_refused() {
     .await;
     let c = client(&ca, None, HttpsConfig::default());
     let err = post(&c, &url(server.local_addr())).await.unwrap_err();
-    assert!(matches!(err, NetError::ResponseTooLarge { limit: 1_048_576 }), "{err}");
+    assert!(
+        matches!(err, NetError::ResponseTooLarge { limit: 1_048_576 }),
+        "{err}"
+    );
 }
 
 /// A hand-written TLS server sending a chunked body (no Content-Length): the limit must hold
@@ -361,7 +397,8 @@ async fn chunked_response_over_the_limit_is_refused() {
         let mut tls = acceptor.accept(tcp).await.unwrap();
         let mut buf = vec![0u8; 4096];
         let _ = tls.read(&mut buf).await;
-        let head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let head =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n";
         tls.write_all(head).await.unwrap();
         let chunk = format!("400\r\n{}\r\n", "b".repeat(0x400));
         for _ in 0..100 {
@@ -377,7 +414,10 @@ async fn chunked_response_over_the_limit_is_refused() {
     };
     let c = client(&ca, None, config);
     let err = post(&c, &url(addr)).await.unwrap_err();
-    assert!(matches!(err, NetError::ResponseTooLarge { limit: 10_000 }), "{err}");
+    assert!(
+        matches!(err, NetError::ResponseTooLarge { limit: 10_000 }),
+        "{err}"
+    );
     task.abort();
 }
 
@@ -415,7 +455,9 @@ async fn closed_port_is_a_connect_error() {
         l.local_addr().unwrap().port()
     };
     let c = client(&ca, None, HttpsConfig::default());
-    let err = post(&c, &format!("https://127.0.0.1:{port}/ws")).await.unwrap_err();
+    let err = post(&c, &format!("https://127.0.0.1:{port}/ws"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, NetError::Connect { .. }), "{err}");
 }
 

@@ -6,12 +6,14 @@ mod client;
 mod context;
 mod request;
 mod response;
+pub mod settings;
 mod strategy;
 
 pub use client::{InsiClient, InsiClientBuilder, Transport};
 pub use context::{AuthMode, LpsContext};
 pub use request::{write_request, Operation, RequestIds};
-pub use response::{parse_reply, CodeCr, InsiIdentity, InsiReply};
+pub use response::{parse_reply, parse_resultat, CodeCr, InsiIdentity, InsiReply};
+pub use settings::{Environment, InsiSettings, LpsSettings, Settings};
 pub use strategy::{Attempt, StrategyOutcome};
 
 use crate::matricule::Matricule;

@@ -59,9 +59,13 @@ pub struct HttpResponse {
 
 /// A pooled HTTPS-only client (HTTP/1.1, keep-alive) over a given rustls configuration.
 ///
-/// Cloning is cheap and shares the connection pool.
+/// Cloning is cheap (one pointer) and shares the connection pool.
 #[derive(Clone)]
 pub struct HttpsClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     config: HttpsConfig,
 }
@@ -69,7 +73,7 @@ pub struct HttpsClient {
 impl fmt::Debug for HttpsClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpsClient")
-            .field("config", &self.config)
+            .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
@@ -94,12 +98,14 @@ impl HttpsClient {
             .pool_idle_timeout(config.pool_idle_timeout)
             .pool_max_idle_per_host(config.pool_max_idle_per_host)
             .build(https);
-        Self { client, config }
+        Self {
+            inner: Arc::new(Inner { client, config }),
+        }
     }
 
     /// The settings in force.
     pub fn config(&self) -> &HttpsConfig {
-        &self.config
+        &self.inner.config
     }
 
     /// POSTs `body` to `url` (which must be `https://`) and reads the whole response.
@@ -134,10 +140,14 @@ impl HttpsClient {
             detail: e.to_string(),
         })?;
 
-        let limit = self.config.max_response_bytes;
-        let after = self.config.request_timeout;
-        let deadline = Instant::now() + after;
-        let response = match timeout_at(deadline, self.client.request(request)).await {
+        let limit = self.inner.config.max_response_bytes;
+        let after = self.inner.config.request_timeout;
+        // A huge configured timeout must not overflow the clock: cap it at about 30 years.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(after)
+            .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 86_400));
+        let response = match timeout_at(deadline, self.inner.client.request(request)).await {
             Err(_) => {
                 return Err(NetError::Timeout {
                     phase: "waiting for the response",
@@ -224,7 +234,7 @@ impl HttpsClient {
             },
             Some(io::ErrorKind::TimedOut) if during_connect => NetError::Timeout {
                 phase: "connecting",
-                after: self.config.connect_timeout,
+                after: self.inner.config.connect_timeout,
             },
             _ if during_connect => NetError::Connect {
                 endpoint: endpoint.to_owned(),
@@ -245,7 +255,9 @@ fn parse_https_url(url: &str) -> Result<(Uri, String)> {
         url: url.to_owned(),
         detail: detail.to_owned(),
     };
-    let uri: Uri = url.parse().map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| invalid(&e.to_string()))?;
     match uri.scheme_str() {
         Some(s) if s.eq_ignore_ascii_case("https") => {}
         Some(_) => return Err(invalid("only https:// URLs are allowed")),
@@ -317,10 +329,49 @@ mod tests {
         assert_eq!(ep, "insi.example.fr:443");
         let (_, ep) = parse_https_url("https://127.0.0.1:8443/a?b=c").unwrap();
         assert_eq!(ep, "127.0.0.1:8443");
-        for bad in ["http://x/", "ftp://x/", "/relative", "https://u:p@x/", "not a url", ""] {
+        for bad in [
+            "http://x/",
+            "ftp://x/",
+            "/relative",
+            "https://u:p@x/",
+            "not a url",
+            "",
+        ] {
             let err = parse_https_url(bad).unwrap_err();
             assert!(matches!(err, NetError::InvalidUrl { .. }), "{bad}: {err}");
         }
+    }
+
+    #[tokio::test]
+    async fn huge_timeouts_do_not_panic() {
+        let roots = rustls::RootCertStore::empty();
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let config = HttpsConfig {
+            connect_timeout: Duration::MAX,
+            request_timeout: Duration::MAX,
+            pool_idle_timeout: Duration::MAX,
+            ..HttpsConfig::default()
+        };
+        let client = HttpsClient::new(Arc::new(tls), config);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = client
+            .post(
+                &format!("https://127.0.0.1:{port}/"),
+                "text/xml",
+                &[],
+                Bytes::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, NetError::Connect { .. }), "{err}");
     }
 
     #[test]

@@ -267,7 +267,11 @@ async fn handle(
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
         Err(e) => {
             tracing::debug!(%peer, error = %e, "cannot read the request body");
-            return plain(StatusCode::BAD_REQUEST, "cannot read the request body", true);
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "cannot read the request body",
+                true,
+            );
         }
     };
     let request = HttpRequest {
@@ -277,7 +281,11 @@ async fn handle(
         headers: parts
             .headers
             .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_owned(), v.to_owned())))
+            .filter_map(|(n, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (n.as_str().to_owned(), v.to_owned()))
+            })
             .collect(),
         body,
         peer_certificates: certs.to_vec(),
