@@ -41,21 +41,32 @@ pub async fn ins(out: &Out, dir: Option<PathBuf>) -> u8 {
 }
 
 async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
-    let tmp;
-    let dir = match dir {
-        Some(d) => d,
-        None => {
-            tmp = std::env::temp_dir().join(format!("segur-demo-{}", uuid::Uuid::new_v4()));
-            tmp
-        }
-    };
-    step(out, 1, "Sandbox: INSi simulé sur 127.0.0.1 (TLS mutuel, PKI de test)");
-    let sandbox = Sandbox::start(SandboxOptions::new(&dir))
+    let temporary = dir.is_none();
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("segur-demo-{}", uuid::Uuid::new_v4()))
+    });
+    let result = walk(out, &dir).await;
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+async fn walk(out: &Out, dir: &std::path::Path) -> Result<(), InsError> {
+    step(
+        out,
+        1,
+        "Sandbox: INSi simulé sur 127.0.0.1 (TLS mutuel, PKI de test)",
+    );
+    let sandbox = Sandbox::start(SandboxOptions::new(dir))
         .await
         .map_err(|e| InsError::Config(e.to_string()))?;
     if !out.json {
         println!("   INSi: {}", sandbox.insi_url());
-        println!("   configuration client: {}", sandbox.settings_path().display());
+        println!(
+            "   configuration client: {}",
+            sandbox.settings_path().display()
+        );
     }
     let trace = Arc::new(MemoryTraceSink::new());
     let (settings, base, instance) = load_settings(sandbox.settings_path())?;
@@ -86,7 +97,11 @@ async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
         );
     }
 
-    step(out, 3, "Appel du téléservice INSi (rechercherInsAvecTraitsIdentite)");
+    step(
+        out,
+        3,
+        "Appel du téléservice INSi (rechercherInsAvecTraitsIdentite)",
+    );
     let found = client.search_identity(&record).await?;
     if !out.json {
         print_reply_human(&found.reply);
@@ -99,11 +114,19 @@ async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
     if !out.json {
         println!(
             "   INS transmissible ? {}",
-            if record.qualified().is_ok() { "oui" } else { "non (règle 28: identité non qualifiée)" }
+            if record.qualified().is_ok() {
+                "oui"
+            } else {
+                "non (règle 28: identité non qualifiée)"
+            }
         );
     }
 
-    step(out, 4, "Contrôle d'une pièce d'identité à haut niveau de confiance (CNI)");
+    step(
+        out,
+        4,
+        "Contrôle d'une pièce d'identité à haut niveau de confiance (CNI)",
+    );
     let o = record.add_document("CN", &TrustPolicy::default(), "dr-rpps-10101010101")?;
     show_outcome(out, &record, &o);
     let qualified = record.qualified()?;
@@ -116,26 +139,50 @@ async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
     }
 
     step(out, 5, "Garde-fous RNIV");
-    let mut doubtful = IdentityRecord::new("IPP-0002", record.traits().clone(), Default::default(), "secretariat");
-    doubtful.set_attribute(Attribute::Douteuse, true, "secretariat", "homonymie suspectée")?;
+    let mut doubtful = IdentityRecord::new(
+        "IPP-0002",
+        record.traits().clone(),
+        Default::default(),
+        "secretariat",
+    );
+    doubtful.set_attribute(
+        Attribute::Douteuse,
+        true,
+        "secretariat",
+        "homonymie suspectée",
+    )?;
     let refused = client.search_identity(&doubtful).await;
     if !out.json {
         println!(
             "   identité douteuse → appel INSi refusé: {}",
-            refused.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+            refused
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         );
     }
     let mut edited = record.traits().clone();
     edited.nom_naissance = "ADRDEUXX".into();
-    let locked = record.clone().edit_traits(edited, "secretariat", "faute de frappe", false);
+    let locked = record
+        .clone()
+        .edit_traits(edited, "secretariat", "faute de frappe", false);
     if !out.json {
         println!(
             "   modification d'un trait strict → {}",
-            locked.as_ref().err().map(|e| e.to_string()).unwrap_or_default()
+            locked
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         );
     }
 
-    step(out, 6, "Historique RNIV (règle 21) et trace des échanges (règles 37/39)");
+    step(
+        out,
+        6,
+        "Historique RNIV (règle 21) et trace des échanges (règles 37/39)",
+    );
     let exchanges = trace.exchanges();
     if out.json {
         out.json(&json!({
@@ -178,9 +225,15 @@ async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
             );
         }
         if let Some(x) = exchanges.first() {
-            println!("\n   requête SOAP envoyée:\n{}", String::from_utf8_lossy(&x.request));
+            println!(
+                "\n   requête SOAP envoyée:\n{}",
+                String::from_utf8_lossy(&x.request)
+            );
         }
-        println!("\nstatut final: {} — démonstration terminée", record.status().label());
+        println!(
+            "\nstatut final: {} — démonstration terminée",
+            record.status().label()
+        );
     }
     sandbox.shutdown().await;
     Ok(())

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use segur_ins_core::insi::{InsiClient, InsiIdentity, InsiReply, Settings, StrategyOutcome, TraitsQuery};
+use segur_ins_core::insi::{
+    InsiClient, InsiIdentity, InsiReply, Settings, StrategyOutcome, TraitsQuery,
+};
 use segur_ins_core::traits::{normalize_name, TraitsInput};
 use segur_ins_core::{Field, Ins, InsError, KeyStatus, Matricule, TraitsStricts};
 use segur_net::trace::{DirTraceSink, NoTrace, TraceSink};
@@ -75,7 +77,9 @@ fn key_status(m: &Matricule) -> Value {
     match m.key_status() {
         KeyStatus::Valid => json!("valid"),
         KeyStatus::Computed => json!("computed"),
-        KeyStatus::Mismatch { expected } => json!({"mismatch": {"expected": format!("{expected:02}")}}),
+        KeyStatus::Mismatch { expected } => {
+            json!({"mismatch": {"expected": format!("{expected:02}")}})
+        }
     }
 }
 
@@ -187,7 +191,10 @@ pub fn ins_normalize(out: &Out, nom: &str, prenoms: Option<&str>, confirm: bool)
     match r {
         Ok((n, p)) => {
             if out.json {
-                let prenoms: Vec<&str> = p.as_deref().map(|p| p.split(' ').collect()).unwrap_or_default();
+                let prenoms: Vec<&str> = p
+                    .as_deref()
+                    .map(|p| p.split(' ').collect())
+                    .unwrap_or_default();
                 out.json(&json!({"ok": true, "nom_naissance": n, "prenoms": prenoms}));
             } else {
                 println!("Nom de naissance  {n}");
@@ -216,8 +223,8 @@ pub(crate) fn load_settings(path: &Path) -> Result<(Settings, PathBuf, Uuid), In
             path.display()
         ))
     })?;
-    let settings: Settings = toml::from_str(&text)
-        .map_err(|e| InsError::Config(format!("{}: {e}", path.display())))?;
+    let settings: Settings =
+        toml::from_str(&text).map_err(|e| InsError::Config(format!("{}: {e}", path.display())))?;
     let base = path
         .parent()
         .map(Path::to_path_buf)

@@ -149,7 +149,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let out = Out { json: cli.json };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -54,7 +54,9 @@ pub enum InsError {
         found: usize,
     },
     /// A character is not allowed at this position.
-    #[error("matricule INS: character {found:?} at position {position} is not allowed ({expected})")]
+    #[error(
+        "matricule INS: character {found:?} at position {position} is not allowed ({expected})"
+    )]
     MatriculeCharacter {
         /// 1-based position.
         position: usize,
@@ -101,7 +103,9 @@ pub enum InsError {
     /// The input holds characters that INSi refuses but that have a standard transliteration
     /// (typographic apostrophe → `'`, Æ → AE, Œ → OE; CNDA 2.03 case 3). The caller may show
     /// `proposal` and call again with confirmation.
-    #[error("{field}: {characters} must be transliterated; confirm to accept the proposed spelling")]
+    #[error(
+        "{field}: {characters} must be transliterated; confirm to accept the proposed spelling"
+    )]
     NeedsConfirmation {
         /// The field.
         field: Field,

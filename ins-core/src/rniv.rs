@@ -617,7 +617,10 @@ mod tests {
             a.qualified().unwrap().ins().matricule.to_15(),
             "181016322075140"
         );
-        assert_eq!(a.traits().lieu_naissance.as_ref().unwrap().as_str(), "63220");
+        assert_eq!(
+            a.traits().lieu_naissance.as_ref().unwrap().as_str(),
+            "63220"
+        );
 
         let mut b = IdentityRecord::new("IPP2", traits(), Default::default(), "u1");
         b.add_document("PA", &p, "u1").unwrap();
@@ -631,7 +634,9 @@ mod tests {
             .filter(|h| matches!(h.change, Change::Status { .. }))
             .collect();
         assert_eq!(statuses.len(), 3);
-        assert!(statuses.iter().all(|h| h.by == "u1" && !h.reason.is_empty()));
+        assert!(statuses
+            .iter()
+            .all(|h| h.by == "u1" && !h.reason.is_empty()));
     }
 
     #[test]
@@ -639,9 +644,7 @@ mod tests {
         let mut a = IdentityRecord::new("IPP", traits(), Default::default(), "u");
         a.add_document("CE", &TrustPolicy::default(), "u").unwrap();
         assert_eq!(a.status(), IdentityStatus::Provisoire);
-        assert!(a
-            .add_document("XYZ", &TrustPolicy::default(), "u")
-            .is_err());
+        assert!(a.add_document("XYZ", &TrustPolicy::default(), "u").is_err());
     }
 
     #[test]
@@ -652,14 +655,15 @@ mod tests {
             .unwrap();
         assert!(matches!(
             a.insi_query(),
-            Err(InsError::Rniv { rule: "EXI SI 09", .. })
+            Err(InsError::Rniv {
+                rule: "EXI SI 09",
+                ..
+            })
         ));
         assert!(a.apply_insi(&found(), "u").is_err());
         a.add_document("CN", &p, "u").unwrap();
         assert_eq!(a.status(), IdentityStatus::Provisoire);
-        assert!(a
-            .set_attribute(Attribute::Fictive, true, "u", "x")
-            .is_err());
+        assert!(a.set_attribute(Attribute::Fictive, true, "u", "x").is_err());
         a.set_attribute(Attribute::Douteuse, false, "u", "levée")
             .unwrap();
         assert_eq!(a.status(), IdentityStatus::Validee);

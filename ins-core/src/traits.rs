@@ -132,14 +132,17 @@ impl Cog {
             return Err(InsError::Cog("must have 5 characters"));
         }
         let corsica = b[0] == b'2' && matches!(b[1].to_ascii_uppercase(), b'A' | b'B');
-        let ok = b.iter().enumerate().all(|(i, c)| {
-            c.is_ascii_digit() || (i == 1 && corsica && c.is_ascii_alphabetic())
-        });
+        let ok = b
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || (i == 1 && corsica && c.is_ascii_alphabetic()));
         if !ok {
             return Err(InsError::Cog("only digits, or 2A/2B followed by 3 digits"));
         }
         if &b[..2] == b"00" || (&b[..2] == b"20" && !corsica) {
-            return Err(InsError::Cog("department 00 and 20 do not exist (Corsica is 2A/2B)"));
+            return Err(InsError::Cog(
+                "department 00 and 20 do not exist (Corsica is 2A/2B)",
+            ));
         }
         Ok(Self(s.to_ascii_uppercase()))
     }
@@ -292,54 +295,54 @@ pub fn normalize_name(field: Field, input: &str, confirm: bool) -> Result<String
     for (pos, orig) in input.chars().enumerate() {
         let position = pos + 1;
         for ch in std::iter::once(orig).nfd() {
-        // Combining diacritical marks (after NFD) are dropped.
-        if ('\u{0300}'..='\u{036F}').contains(&ch) {
-            continue;
-        }
-        let mapped: &str = match ch {
-            'a'..='z' | 'A'..='Z' => {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
+            // Combining diacritical marks (after NFD) are dropped.
+            if ('\u{0300}'..='\u{036F}').contains(&ch) {
+                continue;
+            }
+            let mapped: &str = match ch {
+                'a'..='z' | 'A'..='Z' => {
+                    if pending_space && !out.is_empty() {
+                        out.push(' ');
+                    }
+                    pending_space = false;
+                    out.push(ch.to_ascii_uppercase());
+                    continue;
                 }
-                pending_space = false;
-                out.push(ch.to_ascii_uppercase());
-                continue;
+                ' ' | '\t' | '\u{00A0}' => {
+                    pending_space = true;
+                    continue;
+                }
+                '-' => "-",
+                '\'' => "'",
+                '\u{2019}' => {
+                    note(&mut confirmations, "’ → '");
+                    "'"
+                }
+                'Æ' | 'æ' => {
+                    note(&mut confirmations, "Æ → AE");
+                    "AE"
+                }
+                'Œ' | 'œ' => {
+                    note(&mut confirmations, "Œ → OE");
+                    "OE"
+                }
+                'ß' => {
+                    note(&mut confirmations, "ß → SS");
+                    "SS"
+                }
+                _ => {
+                    return Err(InsError::TraitCharacter {
+                        field,
+                        position,
+                        found: ch,
+                    })
+                }
+            };
+            if pending_space && !out.is_empty() {
+                out.push(' ');
             }
-            ' ' | '\t' | '\u{00A0}' => {
-                pending_space = true;
-                continue;
-            }
-            '-' => "-",
-            '\'' => "'",
-            '\u{2019}' => {
-                note(&mut confirmations, "’ → '");
-                "'"
-            }
-            'Æ' | 'æ' => {
-                note(&mut confirmations, "Æ → AE");
-                "AE"
-            }
-            'Œ' | 'œ' => {
-                note(&mut confirmations, "Œ → OE");
-                "OE"
-            }
-            'ß' => {
-                note(&mut confirmations, "ß → SS");
-                "SS"
-            }
-            _ => {
-                return Err(InsError::TraitCharacter {
-                    field,
-                    position,
-                    found: ch,
-                })
-            }
-        };
-        if pending_space && !out.is_empty() {
-            out.push(' ');
-        }
-        pending_space = false;
-        out.push_str(mapped);
+            pending_space = false;
+            out.push_str(mapped);
         }
     }
     if out.is_empty() {
@@ -441,7 +444,9 @@ mod tests {
         }
         assert!(!e.to_string().contains("AEION"), "no identity in messages");
         let e = normalize_name(Field::Prenom, "CŒUR", false).unwrap_err();
-        assert!(matches!(e, InsError::NeedsConfirmation { ref proposal, .. } if proposal == "COEUR"));
+        assert!(
+            matches!(e, InsError::NeedsConfirmation { ref proposal, .. } if proposal == "COEUR")
+        );
         assert_eq!(
             normalize_name(Field::NomNaissance, "D’ÆION", true).unwrap(),
             "D'AEION"

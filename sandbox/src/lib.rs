@@ -144,7 +144,9 @@ impl Sandbox {
         })?;
         std::fs::write(
             &settings_path,
-            format!("# Written by `segur sandbox`: a client configuration for the sandbox.\n{text}"),
+            format!(
+                "# Written by `segur sandbox`: a client configuration for the sandbox.\n{text}"
+            ),
         )
         .map_err(|e| SandboxError::Write {
             path: settings_path.clone(),

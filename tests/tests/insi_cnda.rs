@@ -33,15 +33,30 @@ async fn cnda_2_03_characters() {
     let sb = start_sandbox().await;
     let (client, trace) = sb.client();
     // Case 1: apostrophes and hyphen accepted and sent as typed (normalised).
-    let q = query("D'Artagnan de l'Hérault", "Pierre-Alain", "M", "2001-06-17", Some("63220"));
+    let q = query(
+        "D'Artagnan de l'Hérault",
+        "Pierre-Alain",
+        "M",
+        "2001-06-17",
+        Some("63220"),
+    );
     assert_eq!(q.nom_naissance, "D'ARTAGNAN DE L'HERAULT");
     let r = client.search_traits(&q).await.unwrap();
     assert_eq!(r.code, CodeCr::NotFound, "call accepted by the service");
     let sent = String::from_utf8(trace.exchanges()[0].request.to_vec()).unwrap();
-    assert!(sent.contains("<ins:NomNaissance>D&apos;ARTAGNAN DE L&apos;HERAULT</ins:NomNaissance>") || sent.contains("<ins:NomNaissance>D'ARTAGNAN DE L'HERAULT</ins:NomNaissance>"));
+    assert!(
+        sent.contains("<ins:NomNaissance>D&apos;ARTAGNAN DE L&apos;HERAULT</ins:NomNaissance>")
+            || sent.contains("<ins:NomNaissance>D'ARTAGNAN DE L'HERAULT</ins:NomNaissance>")
+    );
     // Case 2: Corsican COG 2B020.
     let r = client
-        .search_traits(&query("ADRTROIS", "TOUSSAINT", "M", "1960-01-01", Some("2B020")))
+        .search_traits(&query(
+            "ADRTROIS",
+            "TOUSSAINT",
+            "M",
+            "1960-01-01",
+            Some("2B020"),
+        ))
         .await
         .unwrap();
     let id = r.identity.unwrap();
@@ -120,7 +135,10 @@ async fn cnda_2_06_homonyms_resolved_by_cog() {
     let sb = start_sandbox().await;
     let (client, _) = sb.client();
     let without = query("DE VINCI", "LEONARDO", "M", "2014-02-01", None);
-    assert_eq!(client.search_traits(&without).await.unwrap().code, CodeCr::Multiple);
+    assert_eq!(
+        client.search_traits(&without).await.unwrap().code,
+        CodeCr::Multiple
+    );
     let with = query("DE VINCI", "LEONARDO", "M", "2014-02-01", Some("63220"));
     // The strategy sends no COG first, gets 02, then retries with the COG.
     let o = client.search_strategy(&with).await.unwrap();
@@ -136,10 +154,20 @@ async fn cnda_2_07_first_names_strategy() {
     let (client, trace) = sb.client();
     // Case 1: all names → 01, OLA → 01, CATARINA → 00 (stop).
     let o = client
-        .search_strategy(&query("TCHITCHI", "OLA CATARINA BELLA", "F", "1936-06-21", None))
+        .search_strategy(&query(
+            "TCHITCHI",
+            "OLA CATARINA BELLA",
+            "F",
+            "1936-06-21",
+            None,
+        ))
         .await
         .unwrap();
-    let codes: Vec<_> = o.attempts.iter().map(|a| a.code.code().to_owned()).collect();
+    let codes: Vec<_> = o
+        .attempts
+        .iter()
+        .map(|a| a.code.code().to_owned())
+        .collect();
     assert_eq!(codes, ["01", "01", "00"]);
     assert_eq!(o.attempts[2].prenoms, ["CATARINA"]);
     assert_eq!(
@@ -149,7 +177,13 @@ async fn cnda_2_07_first_names_strategy() {
     assert_eq!(trace.exchanges().len(), 3, "every call traced");
     // Case 2: 01 whatever the names: all, then each of the three.
     let o = client
-        .search_strategy(&query("HOUILLES", "PIERRE PAUL JACQUES", "M", "1993-01-27", None))
+        .search_strategy(&query(
+            "HOUILLES",
+            "PIERRE PAUL JACQUES",
+            "M",
+            "1993-01-27",
+            None,
+        ))
         .await
         .unwrap();
     assert_eq!(o.reply.code, CodeCr::NotFound);
@@ -181,7 +215,9 @@ async fn cnda_3_05_case_3_traits_returned_differ() {
     record.apply_insi(&id, "u").unwrap();
     assert_eq!(record.traits().premier_prenom, "NATHALIE");
     assert_eq!(record.status(), IdentityStatus::Recuperee);
-    record.add_document("CN", &TrustPolicy::default(), "u").unwrap();
+    record
+        .add_document("CN", &TrustPolicy::default(), "u")
+        .unwrap();
     assert_eq!(
         record.qualified().unwrap().ins().matricule.to_15(),
         "277076322082910"
@@ -224,7 +260,9 @@ async fn faults_are_typed_and_keep_their_codes() {
         .search_traits(&query("ADRDEUX", "LAURENT", "M", "1981-01-01", None))
         .await
         .unwrap_err();
-    assert!(matches!(e, InsError::InsiFault { ref subcode, ref code, .. } if subcode == "siram_40" && code == "desir_1020"));
+    assert!(
+        matches!(e, InsError::InsiFault { ref subcode, ref code, .. } if subcode == "siram_40" && code == "desir_1020")
+    );
     assert!(e.is_retryable());
     sb.sandbox.insi_faults().set_outage(false);
 
@@ -242,7 +280,10 @@ async fn faults_are_typed_and_keep_their_codes() {
         .search_traits(&query("ADRDEUX", "LAURENT", "M", "1981-01-01", None))
         .await
         .unwrap_err();
-    assert!(matches!(e, InsError::InsiFault { ref code, .. } if code == "desir_550"), "{e:?}");
+    assert!(
+        matches!(e, InsError::InsiFault { ref code, .. } if code == "desir_550"),
+        "{e:?}"
+    );
     assert!(!e.is_retryable());
     assert!(!e.to_string().contains("ADRDEUX"), "no identity in errors");
 }
@@ -264,7 +305,10 @@ async fn timeout_is_a_typed_retryable_error() {
         .search_traits(&query("ADRDEUX", "LAURENT", "M", "1981-01-01", None))
         .await
         .unwrap_err();
-    assert!(matches!(e, InsError::Net(segur_net::NetError::Timeout { .. })), "{e:?}");
+    assert!(
+        matches!(e, InsError::Net(segur_net::NetError::Timeout { .. })),
+        "{e:?}"
+    );
     assert!(e.is_retryable());
 }
 
@@ -289,7 +333,10 @@ async fn douteuse_identity_never_reaches_insi() {
         .unwrap();
     assert!(matches!(
         client.search_identity(&r).await,
-        Err(InsError::Rniv { rule: "EXI SI 09", .. })
+        Err(InsError::Rniv {
+            rule: "EXI SI 09",
+            ..
+        })
     ));
     assert!(trace.exchanges().is_empty());
 }

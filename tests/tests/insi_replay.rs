@@ -2,9 +2,7 @@
 //! "injection" tests), and bad input: malformed, truncated, oversized, DOCTYPE, wrong namespace,
 //! non-UTF-8 replies → typed errors, never a panic.
 
-use segur_ins_core::insi::{
-    parse_reply, AuthMode, CodeCr, InsiClient, LpsContext, TraitsQuery,
-};
+use segur_ins_core::insi::{parse_reply, AuthMode, CodeCr, InsiClient, LpsContext, TraitsQuery};
 use segur_ins_core::{InsError, InsOid, KeyStatus};
 use segur_net::xml::XmlLimits;
 use segur_net::NetError;
@@ -44,23 +42,92 @@ async fn replay(bytes: Vec<u8>) -> Result<segur_ins_core::insi::InsiReply, InsEr
 #[tokio::test]
 async fn every_cnda_example_replays() {
     // (file, CR, active matricule, OID, history count)
-    let cases: &[(&str, &str, Option<&str>, Option<InsOid>, usize)] = &[
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<InsOid>,
+        usize,
+    );
+    let cases: &[Case] = &[
         ("sapa-connecteur-java/REP_CR01.xml", "01", None, None, 0),
         ("padoa-tlsi-ins/REP_CR01.xml", "01", None, None, 0),
-        ("sapa-connecteur-java/TEST_2.04_cas2.xml", "00", Some("109076322083489"), Some(InsOid::Nir), 2),
+        (
+            "sapa-connecteur-java/TEST_2.04_cas2.xml",
+            "00",
+            Some("109076322083489"),
+            Some(InsOid::Nir),
+            2,
+        ),
         // padoa's copy puts DateDeb/DateFin before IdIndividu: read in any order.
-        ("padoa-tlsi-ins/TEST_2.04_cas2.xml", "00", Some("109076322083489"), Some(InsOid::Nir), 2),
-        ("sapa-connecteur-java/TEST_2.05.xml", "00", Some("109076322088835"), Some(InsOid::Nia), 0),
-        ("padoa-tlsi-ins/TEST_2.05.xml", "00", Some("109076322088835"), Some(InsOid::Nia), 0),
-        ("sapa-connecteur-java/TEST_2.08_cas1.xml", "00", Some("180032B02040123"), Some(InsOid::Nir), 1),
-        ("padoa-tlsi-ins/TEST_2.08_cas1.xml", "00", Some("180032B02040123"), Some(InsOid::Nir), 1),
-        ("sapa-connecteur-java/TEST_2.08_cas2.xml", "00", None, Some(InsOid::Nir), 2),
-        ("padoa-tlsi-ins/TEST_2.08_cas2.xml", "00", None, Some(InsOid::Nir), 2),
-        ("sapa-connecteur-java/TEST_3.05_cas3.xml", "00", Some("277076322082910"), Some(InsOid::Nir), 0),
-        ("sapa-connecteur-java/TEST_1.10.xml", "00", Some("109076322083489"), Some(InsOid::Nia), 0),
+        (
+            "padoa-tlsi-ins/TEST_2.04_cas2.xml",
+            "00",
+            Some("109076322083489"),
+            Some(InsOid::Nir),
+            2,
+        ),
+        (
+            "sapa-connecteur-java/TEST_2.05.xml",
+            "00",
+            Some("109076322088835"),
+            Some(InsOid::Nia),
+            0,
+        ),
+        (
+            "padoa-tlsi-ins/TEST_2.05.xml",
+            "00",
+            Some("109076322088835"),
+            Some(InsOid::Nia),
+            0,
+        ),
+        (
+            "sapa-connecteur-java/TEST_2.08_cas1.xml",
+            "00",
+            Some("180032B02040123"),
+            Some(InsOid::Nir),
+            1,
+        ),
+        (
+            "padoa-tlsi-ins/TEST_2.08_cas1.xml",
+            "00",
+            Some("180032B02040123"),
+            Some(InsOid::Nir),
+            1,
+        ),
+        (
+            "sapa-connecteur-java/TEST_2.08_cas2.xml",
+            "00",
+            None,
+            Some(InsOid::Nir),
+            2,
+        ),
+        (
+            "padoa-tlsi-ins/TEST_2.08_cas2.xml",
+            "00",
+            None,
+            Some(InsOid::Nir),
+            2,
+        ),
+        (
+            "sapa-connecteur-java/TEST_3.05_cas3.xml",
+            "00",
+            Some("277076322082910"),
+            Some(InsOid::Nir),
+            0,
+        ),
+        (
+            "sapa-connecteur-java/TEST_1.10.xml",
+            "00",
+            Some("109076322083489"),
+            Some(InsOid::Nia),
+            0,
+        ),
     ];
     for (file, cr, matricule, oid, histo) in cases {
-        let r = replay(example(file)).await.unwrap_or_else(|e| panic!("{file}: {e}"));
+        let r = replay(example(file))
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(r.code.code(), *cr, "{file}");
         if *cr == "00" {
             let id = r.identity.as_ref().unwrap();
@@ -79,7 +146,9 @@ async fn every_cnda_example_replays() {
 
 #[tokio::test]
 async fn wrong_keys_in_cnda_2_08_case_2_are_flagged() {
-    let r = replay(example("sapa-connecteur-java/TEST_2.08_cas2.xml")).await.unwrap();
+    let r = replay(example("sapa-connecteur-java/TEST_2.08_cas2.xml"))
+        .await
+        .unwrap();
     let id = r.identity.unwrap();
     let flagged = std::iter::once(&id.ins)
         .chain(id.history.iter())
@@ -97,7 +166,10 @@ fn bad_input_gets_typed_errors() {
     let good = example("sapa-connecteur-java/TEST_2.04_cas2.xml");
     // Truncated at every length: never a panic, always an error.
     for cut in (0..good.len()).step_by(7) {
-        assert!(parse_reply(&good[..cut], &limits()).is_err(), "cut at {cut}");
+        assert!(
+            parse_reply(&good[..cut], &limits()).is_err(),
+            "cut at {cut}"
+        );
     }
     // Over 1 MiB.
     let mut big = good.clone();

@@ -54,9 +54,15 @@ fn handshake_detail(e: &InsError) -> String {
 /// An INSi simulator behind a server certificate of our choosing.
 async fn server_with(pki: &TestPki, names: &[&str], valid: bool) -> HttpsServer {
     let (nb, na) = if valid {
-        (Utc::now() - Duration::days(1), Utc::now() + Duration::days(30))
+        (
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(30),
+        )
     } else {
-        (Utc::now() - Duration::days(30), Utc::now() - Duration::days(1))
+        (
+            Utc::now() - Duration::days(30),
+            Utc::now() - Duration::days(1),
+        )
     };
     let cert = pki.issue_server(names, nb, na).unwrap();
     let config = tls::server_config(
@@ -119,7 +125,13 @@ async fn client_certificate_from_another_ca_is_refused() {
         stranger.client_identity(&stranger.client).unwrap(),
     );
     let e = c.search_traits(&q()).await.unwrap_err();
-    assert!(matches!(e, InsError::Net(NetError::TlsHandshake { .. } | NetError::Http { .. })), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            InsError::Net(NetError::TlsHandshake { .. } | NetError::Http { .. })
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +152,13 @@ async fn expired_client_certificate_is_refused_and_warned() {
     );
     assert!(c.warnings().iter().any(|w| w.contains("expired")));
     let e = c.search_traits(&q()).await.unwrap_err();
-    assert!(matches!(e, InsError::Net(NetError::TlsHandshake { .. } | NetError::Http { .. })), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            InsError::Net(NetError::TlsHandshake { .. } | NetError::Http { .. })
+        ),
+        "{e:?}"
+    );
 }
 
 #[tokio::test]
@@ -182,7 +200,11 @@ async fn certificate_cn_is_checked() {
     let sb = start_sandbox().await;
     let pki = sb.sandbox.pki();
     let manu = pki
-        .issue_client("INSI-MANU", Utc::now() - Duration::days(1), Utc::now() + Duration::days(10))
+        .issue_client(
+            "INSI-MANU",
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(10),
+        )
         .unwrap();
     let c = client(
         &sb.sandbox.insi_url(),
@@ -192,7 +214,11 @@ async fn certificate_cn_is_checked() {
     assert!(c.warnings().is_empty());
     assert!(c.search_traits(&q()).await.is_ok());
     let other = pki
-        .issue_client("CABINET-DUPONT", Utc::now() - Duration::days(1), Utc::now() + Duration::days(10))
+        .issue_client(
+            "CABINET-DUPONT",
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(10),
+        )
         .unwrap();
     let c = client(
         &sb.sandbox.insi_url(),

@@ -58,11 +58,21 @@ fn wrapper_schema(dir: &Path) -> PathBuf {
         imp("urn:siram:bam:ctxbam", "CTX/ROOT_ctxbam_CTXBAM_V01_02.xsd"),
         imp("urn:siram:lps:ctxlps", "CTX/ROOT_ctxlps_CTXLPS_V01_00.xsd"),
         imp("http://www.w3.org/2005/08/addressing", "ws-addr-min.xsd"),
-        imp("http://www.cnamts.fr/INSiRecSans", "ServiceIdentiteCertifiee/INSi_RECSANS_INS.xsd"),
-        imp("http://www.cnamts.fr/INSiRecVit", "ServiceIdentiteCertifiee/INSi_RECVITALE_INS.xsd"),
-        imp("http://www.cnamts.fr/INSiResultat", "ServiceIdentiteCertifiee/INSi_RESULTAT_INS.xsd"),
+        imp(
+            "http://www.cnamts.fr/INSiRecSans",
+            "ServiceIdentiteCertifiee/INSi_RECSANS_INS.xsd"
+        ),
+        imp(
+            "http://www.cnamts.fr/INSiRecVit",
+            "ServiceIdentiteCertifiee/INSi_RECVITALE_INS.xsd"
+        ),
+        imp(
+            "http://www.cnamts.fr/INSiResultat",
+            "ServiceIdentiteCertifiee/INSi_RESULTAT_INS.xsd"
+        ),
         imp("urn:siram", "schema_faultSOAP_V01_01.xsd"),
-        xsd.join("ServiceIdentiteCertifiee/w3-org-2001-xml.xsd").display(),
+        xsd.join("ServiceIdentiteCertifiee/w3-org-2001-xml.xsd")
+            .display(),
     );
     let path = dir.join("soap12-insi.xsd");
     std::fs::write(&path, schema).unwrap();
@@ -148,7 +158,10 @@ fn the_schema_check_can_fail() {
     assert_ne!(good, bad);
     assert!(xmllint(&schema, &bad).is_err());
     let bad = good.replace("Version=\"01_02\"", "");
-    assert!(xmllint(&schema, &bad).is_err(), "ContexteBAM Version is required");
+    assert!(
+        xmllint(&schema, &bad).is_err(),
+        "ContexteBAM Version is required"
+    );
 }
 
 #[test]
@@ -168,11 +181,37 @@ fn sandbox_replies_validate_against_the_official_xsds() {
         sim.answer(write_request(Operation::Traits(&q), &lps(), &RequestIds::new()).as_bytes())
     };
     let cases = [
-        ("00 with history", ask("ECETINSI", "PIERRE-ALAIN", Some(Sexe::M), "2009-07-14", None), 200),
-        ("00 Corsica", ask("CORSE", "ANTHONY", Some(Sexe::M), "1980-03-02", None), 200),
-        ("01", ask("HOUILLES", "PIERRE", Some(Sexe::M), "1993-01-27", None), 200),
-        ("02", ask("DE VINCI", "LEONARDO", Some(Sexe::M), "2014-02-01", None), 200),
-        ("insi_24", ask("ADRDEUX", "LAURENT", None, "1981-01-01", None), 500),
+        (
+            "00 with history",
+            ask(
+                "ECETINSI",
+                "PIERRE-ALAIN",
+                Some(Sexe::M),
+                "2009-07-14",
+                None,
+            ),
+            200,
+        ),
+        (
+            "00 Corsica",
+            ask("CORSE", "ANTHONY", Some(Sexe::M), "1980-03-02", None),
+            200,
+        ),
+        (
+            "01",
+            ask("HOUILLES", "PIERRE", Some(Sexe::M), "1993-01-27", None),
+            200,
+        ),
+        (
+            "02",
+            ask("DE VINCI", "LEONARDO", Some(Sexe::M), "2014-02-01", None),
+            200,
+        ),
+        (
+            "insi_24",
+            ask("ADRDEUX", "LAURENT", None, "1981-01-01", None),
+            500,
+        ),
     ];
     for (what, (status, xml), expected) in cases {
         assert_eq!(status, expected, "{what}");

@@ -30,8 +30,12 @@ impl Operation<'_> {
     /// `wsa:Action` (= soapAction of the binding).
     pub fn action(&self) -> &'static str {
         match self {
-            Operation::Traits(_) => "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite",
-            Operation::CarteVitale(_) => "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecCarteVitale",
+            Operation::Traits(_) => {
+                "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecTraitsIdentite"
+            }
+            Operation::CarteVitale(_) => {
+                "urn:ServiceIdentiteCertifiee:1.0.0:rechercherInsAvecCarteVitale"
+            }
         }
     }
 }

@@ -89,10 +89,7 @@ pub fn parse_reply(input: &[u8], limits: &XmlLimits) -> Result<InsiReply> {
     let env = soap::parse_envelope(input, limits)?;
     match env.content()? {
         Content::Fault(f) => {
-            let erreur = f
-                .detail
-                .as_ref()
-                .and_then(|d| d.child(NS_SIRAM, "Erreur"));
+            let erreur = f.detail.as_ref().and_then(|d| d.child(NS_SIRAM, "Erreur"));
             Err(InsError::InsiFault {
                 soap_code: f.code,
                 subcode: f.subcodes.into_iter().next().unwrap_or_default(),
@@ -304,7 +301,12 @@ mod tests {
                 ..
             } => {
                 assert_eq!(
-                    (soap_code.as_str(), subcode.as_str(), code.as_str(), severity.as_str()),
+                    (
+                        soap_code.as_str(),
+                        subcode.as_str(),
+                        code.as_str(),
+                        severity.as_str()
+                    ),
                     ("Sender", "siram_100", "desir_550", "fatale")
                 );
             }

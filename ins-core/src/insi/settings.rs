@@ -103,13 +103,14 @@ impl Settings {
     pub fn pkcs12_password(&self) -> Result<String> {
         if let Some(var) = &self.insi.pkcs12_password_env {
             return std::env::var(var).map_err(|_| {
-                InsError::Config(format!("environment variable {var} (PKCS#12 password) is not set"))
+                InsError::Config(format!(
+                    "environment variable {var} (PKCS#12 password) is not set"
+                ))
             });
         }
-        self.insi
-            .pkcs12_password
-            .clone()
-            .ok_or_else(|| InsError::Config("no PKCS#12 password (pkcs12_password_env or pkcs12_password)".into()))
+        self.insi.pkcs12_password.clone().ok_or_else(|| {
+            InsError::Config("no PKCS#12 password (pkcs12_password_env or pkcs12_password)".into())
+        })
     }
 
     /// Builds an INSi client; relative paths are read from `base_dir` (the settings file's

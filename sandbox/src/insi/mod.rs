@@ -42,8 +42,10 @@ impl Faults {
     }
     /// Sets the answer delay.
     pub fn set_delay(&self, d: Duration) {
-        self.delay_ms
-            .store(d.as_millis().min(u128::from(u64::MAX)) as u64, Ordering::SeqCst);
+        self.delay_ms.store(
+            d.as_millis().min(u128::from(u64::MAX)) as u64,
+            Ordering::SeqCst,
+        );
     }
 }
 
@@ -197,7 +199,9 @@ impl InsiSimulator {
         let Some(mi) = q.child(NS_RECVIT, "MatriculeIndividu") else {
             return fault(&FAULT_REQUEST);
         };
-        let num = mi.child_text(NS_RECVIT, "NumIdentifiant").unwrap_or_default();
+        let num = mi
+            .child_text(NS_RECVIT, "NumIdentifiant")
+            .unwrap_or_default();
         let date = q.child_text(NS_RECVIT, "DateNaissance").unwrap_or_default();
         let found: Vec<&Seed> = SEEDS
             .iter()
@@ -208,7 +212,8 @@ impl InsiSimulator {
 }
 
 fn action_of(env: &Envelope) -> Option<String> {
-    env.header_block(WSA_NS, "Action").map(|a| a.text().trim().to_owned())
+    env.header_block(WSA_NS, "Action")
+        .map(|a| a.text().trim().to_owned())
 }
 
 /// The service matches the first names sent (one `Prenom`, or several joined by spaces) against
@@ -321,27 +326,64 @@ mod tests {
     #[test]
     fn answers_per_seed() {
         let s = sim();
-        let (st, xml) = s.answer(req("SEGURSANDBOX", &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", "")).as_bytes());
+        let (st, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", ""),
+            )
+            .as_bytes(),
+        );
         assert_eq!(st, 200);
         assert!(xml.contains("<ns2:CodeCR>00</ns2:CodeCR>") && xml.contains("1810163220751"));
-        let (_, xml) = s.answer(req("SEGURSANDBOX", &traits("DE VINCI", "LEONARDO", "M", "2014-02-01", "")).as_bytes());
+        let (_, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("DE VINCI", "LEONARDO", "M", "2014-02-01", ""),
+            )
+            .as_bytes(),
+        );
         assert!(xml.contains(">02<"));
-        let (_, xml) = s.answer(req("SEGURSANDBOX", &traits("DE VINCI", "LEONARDO", "M", "2014-02-01", "63220")).as_bytes());
+        let (_, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("DE VINCI", "LEONARDO", "M", "2014-02-01", "63220"),
+            )
+            .as_bytes(),
+        );
         assert!(xml.contains(">00<"));
-        let (_, xml) = s.answer(req("SEGURSANDBOX", &traits("TCHITCHI", "OLA CATARINA BELLA", "F", "1936-06-21", "")).as_bytes());
+        let (_, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("TCHITCHI", "OLA CATARINA BELLA", "F", "1936-06-21", ""),
+            )
+            .as_bytes(),
+        );
         assert!(xml.contains(">01<"));
     }
 
     #[test]
     fn faults() {
         let s = sim();
-        let (st, xml) = s.answer(req("NOPE", &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", "")).as_bytes());
+        let (st, xml) =
+            s.answer(req("NOPE", &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", "")).as_bytes());
         assert_eq!(st, 500);
         assert!(xml.contains("siram_100") && xml.contains("desir_550"));
-        let (_, xml) = s.answer(req("SEGURSANDBOX", &traits("ADRDEUX", "LAURENT", "", "1981-01-01", "")).as_bytes());
+        let (_, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("ADRDEUX", "LAURENT", "", "1981-01-01", ""),
+            )
+            .as_bytes(),
+        );
         assert!(xml.contains("insi_24"));
         s.faults().set_outage(true);
-        let (_, xml) = s.answer(req("SEGURSANDBOX", &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", "")).as_bytes());
+        let (_, xml) = s.answer(
+            req(
+                "SEGURSANDBOX",
+                &traits("ADRDEUX", "LAURENT", "M", "1981-01-01", ""),
+            )
+            .as_bytes(),
+        );
         assert!(xml.contains("siram_40"));
         let (st, _) = s.answer(b"<not soap");
         assert_eq!(st, 500);

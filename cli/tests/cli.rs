@@ -1,0 +1,262 @@
+//! The `segur` command: human and JSON output, exit codes 0 / 1 / 2, and the network commands
+//! against a sandbox started as a separate process.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn segur(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_segur"))
+        .args(args)
+        .output()
+        .expect("run segur")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn reference() -> std::path::PathBuf {
+    std::env::var("SEGUR_REFERENCE")
+        .map(Into::into)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference"))
+}
+
+#[test]
+fn ins_check() {
+    let o = segur(&["ins", "check", "1810163220751"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1810163220751 40"));
+    let o = segur(&["ins", "check", "180032B020401", "--key", "23"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = segur(&["ins", "check", "181016322075142"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected 40, got 42"));
+    let o = segur(&["--json", "ins", "check", "1810163220751"]);
+    assert_eq!(json(&o)["matricule"], "181016322075140");
+    let o = segur(&["--json", "ins", "check", "18101X3220751"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"]["kind"], "matricule");
+}
+
+#[test]
+fn ins_normalize_needs_confirmation() {
+    let o = segur(&["ins", "normalize", "--nom", "D’ÆION", "--prenoms", "CŒUR"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--confirm"));
+    let o = segur(&["--json", "ins", "normalize", "--nom", "D’ÆION"]);
+    assert_eq!(json(&o)["error"]["proposal"], "D'AEION");
+    let o = segur(&[
+        "--json",
+        "ins",
+        "normalize",
+        "--nom",
+        "D’ÆION",
+        "--prenoms",
+        "CŒUR",
+        "--confirm",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v = json(&o);
+    assert_eq!(v["nom_naissance"], "D'AEION");
+    assert_eq!(v["prenoms"][0], "COEUR");
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    assert_eq!(segur(&["ins", "check"]).status.code(), Some(2));
+    assert_eq!(segur(&["nope"]).status.code(), Some(2));
+    assert_eq!(
+        segur(&["insi", "search", "--nom", "X"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(segur(&["--help"]).status.code(), Some(0));
+}
+
+#[test]
+fn insi_replay_of_cnda_files() {
+    let f = reference().join("insi/examples/sapa-connecteur-java/TEST_2.04_cas2.xml");
+    let o = segur(&["--json", "insi", "replay", f.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["code"], "00");
+    assert_eq!(v["identity"]["ins"]["matricule"], "109076322083489");
+    assert_eq!(v["identity"]["history"].as_array().unwrap().len(), 2);
+    let f = reference().join("insi/examples/sapa-connecteur-java/REP_CR01.xml");
+    let o = segur(&["insi", "replay", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("CR 01"));
+    let o = segur(&["insi", "replay", "/nonexistent.xml"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+struct SandboxProcess(Child);
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_sandbox(dir: &Path) -> SandboxProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_segur"))
+        .args([
+            "sandbox",
+            "--dir",
+            dir.to_str().unwrap(),
+            "--port-base",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("sandbox");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut saw_insi = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        saw_insi |= line.starts_with("INSi: https://127.0.0.1:");
+        if line == "ready" {
+            break;
+        }
+    }
+    assert!(saw_insi, "the sandbox prints its INSi endpoint");
+    SandboxProcess(child)
+}
+
+#[test]
+fn insi_search_against_the_sandbox_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sb = start_sandbox(dir.path());
+    let config = dir.path().join("segur.toml");
+    let traces = dir.path().join("traces");
+    let o = segur(&[
+        "--json",
+        "insi",
+        "search",
+        "--nom",
+        "Tchitchi",
+        "--prenoms",
+        "Ola Catarina Bella",
+        "--sexe",
+        "F",
+        "--naissance",
+        "1936-06-21",
+        "--config",
+        config.to_str().unwrap(),
+        "--trace-dir",
+        traces.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["identity"]["ins"]["matricule"], "236066322083656");
+    assert_eq!(v["attempts"].as_array().unwrap().len(), 3);
+    // One request and one response file per call.
+    let files: Vec<_> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with("_request.xml")).count(),
+        3,
+        "{files:?}"
+    );
+    assert_eq!(
+        files
+            .iter()
+            .filter(|f| f.ends_with("_response.xml"))
+            .count(),
+        3,
+        "{files:?}"
+    );
+    // Not found → exit 1; human output.
+    let o = segur(&[
+        "insi",
+        "search",
+        "--nom",
+        "HOUILLES",
+        "--prenoms",
+        "PIERRE PAUL JACQUES",
+        "--sexe",
+        "M",
+        "--naissance",
+        "1993-01-27",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("CR 01"));
+    // Refused locally (CNDA 2.03 case 3) without --confirm.
+    let o = segur(&[
+        "--json",
+        "insi",
+        "search",
+        "--nom",
+        "D’ÆION",
+        "--prenoms",
+        "CŒUR",
+        "--sexe",
+        "M",
+        "--naissance",
+        "1987-01-01",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"]["kind"], "needs_confirmation");
+    // Missing config → clear error.
+    let o = segur(&[
+        "insi",
+        "search",
+        "--nom",
+        "A",
+        "--prenoms",
+        "B",
+        "--sexe",
+        "M",
+        "--naissance",
+        "2000-01-01",
+        "--config",
+        "/nonexistent/segur.toml",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("segur sandbox"));
+}
+
+#[test]
+fn demo_ins_reaches_qualifiee() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = segur(&[
+        "--json",
+        "demo",
+        "ins",
+        "--dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["status"], "QUAL");
+    assert_eq!(v["ins"]["matricule"], "181016322075140");
+    assert_eq!(v["exchanges"].as_array().unwrap().len(), 1);
+    let o = segur(&["demo", "ins"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("provisoire → récupérée"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("récupérée → qualifiée"));
+}
