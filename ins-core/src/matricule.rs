@@ -249,6 +249,30 @@ impl fmt::Display for Matricule {
     }
 }
 
+/// Serialised as `{"number": "<13>", "key": "<2>"}`; read back leniently (a stored matricule
+/// keeps the key it was received with, flagged when wrong).
+impl serde::Serialize for Matricule {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Matricule", 2)?;
+        st.serialize_field("number", self.number())?;
+        st.serialize_field("key", &self.key_str())?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Matricule {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            number: String,
+            key: Option<String>,
+        }
+        let raw = Raw::deserialize(d)?;
+        Matricule::received(&raw.number, raw.key.as_deref()).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Matricule {
     type Err = InsError;
     fn from_str(s: &str) -> Result<Self> {
@@ -257,7 +281,8 @@ impl FromStr for Matricule {
 }
 
 /// The OID of the authority that assigned an INS (`ins.md` §2.2).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", from = "String")]
 pub enum InsOid {
     /// `1.2.250.1.213.1.4.8`: INS-NIR (production).
     Nir,
@@ -319,8 +344,20 @@ impl fmt::Display for InsOid {
     }
 }
 
+impl From<InsOid> for String {
+    fn from(o: InsOid) -> String {
+        o.as_str().to_owned()
+    }
+}
+
+impl From<String> for InsOid {
+    fn from(s: String) -> InsOid {
+        InsOid::from_oid(&s)
+    }
+}
+
 /// An INS: a matricule and the OID of its assigning authority.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Ins {
     /// The matricule.
     pub matricule: Matricule,

@@ -196,7 +196,7 @@ pub struct IdentityDocument {
 }
 
 /// An INS retrieved from INSi, with the traits INSi returned (kept verbatim).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetrievedIns {
     /// INSACTIF.
     pub ins: Ins,
@@ -261,7 +261,11 @@ pub struct Outcome {
 }
 
 /// A patient identity as the RNIV sees it.
-#[derive(Debug, Clone)]
+///
+/// Serialisable (for storage); on reading, the status is derived again from the facts the record
+/// holds, never taken from the stored value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "StoredRecord", into = "StoredRecord")]
 pub struct IdentityRecord {
     local_id: String,
     traits: TraitsStricts,
@@ -271,6 +275,62 @@ pub struct IdentityRecord {
     documents: Vec<IdentityDocument>,
     status: IdentityStatus,
     history: Vec<HistoryEntry>,
+}
+
+/// The stored form of an [`IdentityRecord`].
+#[derive(Serialize, Deserialize)]
+struct StoredRecord {
+    local_id: String,
+    traits: TraitsStricts,
+    #[serde(default)]
+    complementaires: TraitsComplementaires,
+    #[serde(default)]
+    attributes: Attributes,
+    ins: Option<RetrievedIns>,
+    #[serde(default)]
+    documents: Vec<IdentityDocument>,
+    status: IdentityStatus,
+    #[serde(default)]
+    history: Vec<HistoryEntry>,
+}
+
+impl From<IdentityRecord> for StoredRecord {
+    fn from(r: IdentityRecord) -> Self {
+        Self {
+            local_id: r.local_id,
+            traits: r.traits,
+            complementaires: r.complementaires,
+            attributes: r.attributes,
+            ins: r.ins,
+            documents: r.documents,
+            status: r.status,
+            history: r.history,
+        }
+    }
+}
+
+impl From<StoredRecord> for IdentityRecord {
+    fn from(s: StoredRecord) -> Self {
+        let mut r = IdentityRecord {
+            local_id: s.local_id,
+            traits: s.traits,
+            complementaires: s.complementaires,
+            attributes: s.attributes,
+            ins: s.ins,
+            documents: s.documents,
+            status: s.status,
+            history: s.history,
+        };
+        // Douteuse and fictive never together; an INS never kept beside them (EXI SI 09).
+        if r.attributes.douteuse && r.attributes.fictive {
+            r.attributes.fictive = false;
+        }
+        if r.attributes.blocks_upgrade() {
+            r.ins = None;
+        }
+        r.status = r.derived_status();
+        r
+    }
 }
 
 const EXI_SI_09: &str = "EXI SI 09";
@@ -637,6 +697,23 @@ mod tests {
         assert!(statuses
             .iter()
             .all(|h| h.by == "u1" && !h.reason.is_empty()));
+    }
+
+    #[test]
+    fn stored_records_round_trip_and_status_is_derived() {
+        let mut a = IdentityRecord::new("IPP", traits(), Default::default(), "u");
+        a.apply_insi(&found(), "u").unwrap();
+        a.add_document("CN", &TrustPolicy::default(), "u").unwrap();
+        let json = serde_json::to_string(&a).unwrap();
+        let b: IdentityRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(b.status(), IdentityStatus::Qualifiee);
+        assert_eq!(b.history().len(), a.history().len());
+        assert_eq!(b.qualified().unwrap(), a.qualified().unwrap());
+        // A stored status is never trusted: remove the document, keep "QUAL".
+        let forged = json.replace("\"documents\":[{", "\"x\":[{");
+        let c: IdentityRecord = serde_json::from_str(&forged).unwrap();
+        assert_eq!(c.status(), IdentityStatus::Recuperee);
+        assert!(c.qualified().is_err());
     }
 
     #[test]

@@ -157,6 +157,14 @@ impl InsiClient {
         }
     }
 
+    /// The same client (same connection pool) recording its exchanges into another sink.
+    pub fn with_trace(&self, sink: Arc<dyn TraceSink>) -> InsiClient {
+        InsiClient {
+            trace: sink,
+            ..self.clone()
+        }
+    }
+
     /// Configuration warnings found at build time.
     pub fn warnings(&self) -> &[String] {
         &self.warnings

@@ -1,0 +1,154 @@
+//! The one error type of the facade, and the stable error codes every surface (C, Python,
+//! Kotlin, Swift) maps it to.
+
+use segur_ins_core::InsError;
+use segur_net::NetError;
+
+/// Stable error categories. The numbers are part of the C ABI: never renumbered, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[repr(u32)]
+pub enum ErrorCode {
+    /// Input refused: a malformed matricule, trait, date, COG, JSON...
+    InvalidInput = 100,
+    /// Input holds characters with a standard transliteration to confirm (CNDA 2.03 case 3).
+    NeedsConfirmation = 101,
+    /// An RNIV rule forbids the operation (EXI SI 09, rules 26/28...).
+    RnivRefused = 102,
+    /// No such record.
+    NotFound = 103,
+    /// A record with this identifier exists.
+    AlreadyExists = 104,
+    /// The service answered with a SOAP fault (codes kept).
+    ServiceFault = 200,
+    /// The service's reply is invalid or refused (rules 11/12).
+    InvalidReply = 201,
+    /// Network failure (connect, HTTP).
+    Transport = 300,
+    /// A timeout.
+    Timeout = 301,
+    /// TLS handshake or certificate failure.
+    Tls = 302,
+    /// Configuration error (file, credentials, missing setting).
+    Config = 400,
+    /// Journal (SQLite) failure.
+    Journal = 500,
+    /// Anything else.
+    Internal = 900,
+    /// A blocking call was made where it would deadlock (inside a completion callback).
+    WouldBlock = 901,
+}
+
+/// Everything that can fail in the facade.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SegurError {
+    /// From the identity crate (matricule, traits, RNIV, INSi).
+    #[error(transparent)]
+    Ins(#[from] InsError),
+    /// Configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The journal.
+    #[error("journal: {0}")]
+    Journal(String),
+    /// A record was not found.
+    #[error("no {what} with this identifier")]
+    NotFound {
+        /// What was looked for ("identity").
+        what: &'static str,
+    },
+    /// A record already exists.
+    #[error("an {what} with this identifier already exists")]
+    AlreadyExists {
+        /// What ("identity").
+        what: &'static str,
+    },
+    /// Invalid input at the surface (JSON...).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A blocking call from a runtime thread (e.g. a completion callback).
+    #[error("blocking call refused on a runtime thread (inside a completion callback?)")]
+    WouldBlock,
+    /// Internal error (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for SegurError {
+    fn from(e: rusqlite::Error) -> Self {
+        SegurError::Journal(e.to_string())
+    }
+}
+
+impl From<NetError> for SegurError {
+    fn from(e: NetError) -> Self {
+        SegurError::Ins(InsError::Net(e))
+    }
+}
+
+impl SegurError {
+    /// The stable category.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SegurError::Ins(e) => match e {
+                InsError::NeedsConfirmation { .. } => ErrorCode::NeedsConfirmation,
+                InsError::Rniv { .. } => ErrorCode::RnivRefused,
+                InsError::InsiFault { .. } => ErrorCode::ServiceFault,
+                InsError::InsiReply { .. } | InsError::InsiReplyRefused { .. } => {
+                    ErrorCode::InvalidReply
+                }
+                InsError::Config(_) => ErrorCode::Config,
+                InsError::Net(n) => match n {
+                    NetError::Timeout { .. } => ErrorCode::Timeout,
+                    NetError::TlsHandshake { .. }
+                    | NetError::Certificate { .. }
+                    | NetError::TlsConfig(_)
+                    | NetError::NoTrustAnchor(_) => ErrorCode::Tls,
+                    NetError::Pkcs12(_) | NetError::PrivateKey(_) | NetError::ReadFile { .. } => {
+                        ErrorCode::Config
+                    }
+                    NetError::Connect { .. }
+                    | NetError::Http { .. }
+                    | NetError::HttpStatus { .. }
+                    | NetError::InvalidUrl { .. }
+                    | NetError::ResponseTooLarge { .. }
+                    | NetError::Server(_) => ErrorCode::Transport,
+                    _ => ErrorCode::InvalidReply,
+                },
+                _ => ErrorCode::InvalidInput,
+            },
+            SegurError::Config(_) => ErrorCode::Config,
+            SegurError::Journal(_) => ErrorCode::Journal,
+            SegurError::NotFound { .. } => ErrorCode::NotFound,
+            SegurError::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            SegurError::InvalidInput(_) => ErrorCode::InvalidInput,
+            SegurError::Internal(_) => ErrorCode::Internal,
+            SegurError::WouldBlock => ErrorCode::WouldBlock,
+        }
+    }
+
+    /// For a service fault: (SOAP subcode, service code), e.g. ("siram_40", "desir_1020").
+    pub fn service_codes(&self) -> Option<(&str, &str)> {
+        match self {
+            SegurError::Ins(InsError::InsiFault { subcode, code, .. }) => Some((subcode, code)),
+            _ => None,
+        }
+    }
+
+    /// For a confirmation request: the proposed spelling.
+    pub fn proposal(&self) -> Option<&str> {
+        match self {
+            SegurError::Ins(InsError::NeedsConfirmation { proposal, .. }) => Some(proposal),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SegurError::Ins(e) if e.is_retryable())
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = SegurError> = std::result::Result<T, E>;

@@ -1,0 +1,521 @@
+//! The journal: one SQLite file (WAL, versioned migrations) holding every exchange with a national
+//! service, every RNIV change, and the identity records themselves. The Ségur dashboards and work
+//! lists are queries over it.
+//!
+//! ## Schema (version 1)
+//!
+//! | table | one row per | columns |
+//! |---|---|---|
+//! | `meta` | setting | `key`, `value` (`instance_uuid`) |
+//! | `exchanges` | call to a service (INSi...) | `id`, `at` (RFC 3339 UTC), `channel` (`insi`), `operation`, `message_id`, `practitioner` (RPPS), `structure` (FINESS), `patient_local_id`, `ins` (15 chars), `ins_qualified` (0/1), `document_type`, `document_id`, `status` (`ok`, `not_found`, `multiple`, `fault`, `failed`), `result_code` (CR, `siram_40/desir_1020`...), `error`, `duration_ms`, `http_status`, `request_sha256`, `response_sha256`, `request_bytes`, `response_bytes` |
+//! | `exchange_payloads` | exchange | `exchange_id`, `request`, `response` (full SOAP, RNIV rules 37/39) |
+//! | `rniv_events` | RNIV change (rule 21) | `id`, `at`, `patient_local_id`, `actor`, `reason`, `change`, `from_status`, `to_status`, `detail` (JSON) |
+//! | `identities` | identity record | `local_id`, `status`, `record` (JSON), `updated_at` |
+//!
+//! Every operation writes its exchanges, RNIV events and the new identity state in **one
+//! transaction**: a crash (even `kill -9`) leaves either all of it or none of it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use segur_ins_core::rniv::{Change, HistoryEntry};
+use segur_ins_core::IdentityRecord;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, SegurError};
+
+/// Migrations, applied in order; `PRAGMA user_version` = number applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE exchanges (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    practitioner TEXT,
+    structure TEXT,
+    patient_local_id TEXT,
+    ins TEXT,
+    ins_qualified INTEGER NOT NULL DEFAULT 0,
+    document_type TEXT,
+    document_id TEXT,
+    status TEXT NOT NULL,
+    result_code TEXT,
+    error TEXT,
+    duration_ms REAL NOT NULL,
+    http_status INTEGER,
+    request_sha256 TEXT NOT NULL,
+    response_sha256 TEXT,
+    request_bytes INTEGER NOT NULL,
+    response_bytes INTEGER
+);
+CREATE INDEX exchanges_at ON exchanges(at);
+CREATE INDEX exchanges_patient ON exchanges(patient_local_id);
+CREATE INDEX exchanges_practitioner ON exchanges(practitioner);
+CREATE TABLE exchange_payloads (
+    exchange_id INTEGER PRIMARY KEY REFERENCES exchanges(id),
+    request BLOB NOT NULL,
+    response BLOB
+);
+CREATE TABLE rniv_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    patient_local_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    change TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX rniv_events_patient ON rniv_events(patient_local_id);
+CREATE TABLE identities (
+    local_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#];
+
+/// One exchange to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewExchange {
+    /// When it started.
+    pub at: DateTime<Utc>,
+    /// `insi`, later `dmp`, `mssante`...
+    pub channel: String,
+    /// WSDL operation or verb.
+    pub operation: String,
+    /// wsa:MessageID / Message-ID.
+    pub message_id: String,
+    /// Practitioner RPPS.
+    pub practitioner: Option<String>,
+    /// Structure FINESS.
+    pub structure: Option<String>,
+    /// Patient local id.
+    pub patient_local_id: Option<String>,
+    /// INS (15 characters).
+    pub ins: Option<String>,
+    /// Whether that INS belonged to a qualified identity.
+    pub ins_qualified: bool,
+    /// Document type code.
+    pub document_type: Option<String>,
+    /// Document unique id.
+    pub document_id: Option<String>,
+    /// `ok`, `not_found`, `multiple`, `fault`, `failed`.
+    pub status: String,
+    /// CR or fault codes.
+    pub result_code: Option<String>,
+    /// Error message (never patient identity).
+    pub error: Option<String>,
+    /// Duration.
+    pub duration_ms: f64,
+    /// HTTP status.
+    pub http_status: Option<u16>,
+    /// Full request.
+    pub request: Vec<u8>,
+    /// Full response.
+    pub response: Option<Vec<u8>>,
+}
+
+/// A recorded exchange, as queried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExchangeRow {
+    /// Row id.
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// Channel.
+    pub channel: String,
+    /// Operation.
+    pub operation: String,
+    /// Message id.
+    pub message_id: String,
+    /// RPPS.
+    pub practitioner: Option<String>,
+    /// FINESS.
+    pub structure: Option<String>,
+    /// Patient local id.
+    pub patient_local_id: Option<String>,
+    /// INS.
+    pub ins: Option<String>,
+    /// Whether the INS was qualified.
+    pub ins_qualified: bool,
+    /// Document type.
+    pub document_type: Option<String>,
+    /// Document unique id.
+    pub document_id: Option<String>,
+    /// Status.
+    pub status: String,
+    /// CR / fault codes.
+    pub result_code: Option<String>,
+    /// Error.
+    pub error: Option<String>,
+    /// Duration in ms.
+    pub duration_ms: f64,
+    /// HTTP status.
+    pub http_status: Option<u16>,
+    /// SHA-256 of the request.
+    pub request_sha256: String,
+    /// SHA-256 of the response.
+    pub response_sha256: Option<String>,
+    /// Request size.
+    pub request_bytes: i64,
+    /// Response size.
+    pub response_bytes: Option<i64>,
+}
+
+/// A recorded RNIV change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RnivEventRow {
+    /// Row id.
+    pub id: i64,
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// Patient local id.
+    pub patient_local_id: String,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// What (`status`, `attribute`, `ins_retrieved`, `ins_dropped`, `traits_edited`,
+    /// `document_checked`).
+    pub change: String,
+    /// Old status code.
+    pub from_status: Option<String>,
+    /// New status code.
+    pub to_status: Option<String>,
+}
+
+/// Filters of [`Journal::exchanges`]; all optional, combined with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ExchangeQuery {
+    /// Patient local id.
+    pub patient_local_id: Option<String>,
+    /// RPPS.
+    pub practitioner: Option<String>,
+    /// Channel.
+    pub channel: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// From (inclusive), RFC 3339.
+    pub from: Option<DateTime<Utc>>,
+    /// To (exclusive), RFC 3339.
+    pub to: Option<DateTime<Utc>>,
+    /// At most this many rows, newest first (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// The journal.
+pub struct Journal {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").field("path", &self.path).finish()
+    }
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    let d = Sha256::digest(b);
+    let mut s = String::with_capacity(64);
+    for byte in d {
+        use std::fmt::Write as _;
+        let _ = write!(s, "{byte:02x}");
+    }
+    s
+}
+
+impl Journal {
+    /// Opens (creating if needed) and migrates the journal.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                SegurError::Journal(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version as usize > MIGRATIONS.len() {
+            return Err(SegurError::Journal(format!(
+                "journal schema version {version} is newer than this library ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(m)?;
+            tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+            tx.commit()?;
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| SegurError::Internal("journal lock poisoned".into()))
+    }
+
+    /// The schema version.
+    pub fn schema_version(&self) -> Result<u32> {
+        Ok(self
+            .lock()?
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check` is `ok`.
+    pub fn integrity_ok(&self) -> Result<bool> {
+        let s: String = self
+            .lock()?
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(s == "ok")
+    }
+
+    /// A meta value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .lock()?
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Sets a meta value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.lock()?.execute(
+            "INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// Loads an identity record.
+    pub fn identity(&self, local_id: &str) -> Result<Option<IdentityRecord>> {
+        let json: Option<String> = self
+            .lock()?
+            .query_row(
+                "SELECT record FROM identities WHERE local_id = ?1",
+                [local_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| SegurError::Journal(format!("stored identity unreadable: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Records, in one transaction: exchanges, the new RNIV history entries of `record` (those
+    /// after `history_from`) and the record itself. With `create`, the record must be new.
+    pub fn commit(
+        &self,
+        exchanges: &[NewExchange],
+        record: Option<(&IdentityRecord, usize, bool)>,
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(exchanges.len());
+        for x in exchanges {
+            tx.execute(
+                "INSERT INTO exchanges(at, channel, operation, message_id, practitioner, structure, patient_local_id, ins, ins_qualified, document_type, document_id, status, result_code, error, duration_ms, http_status, request_sha256, response_sha256, request_bytes, response_bytes)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                params![
+                    rfc3339(&x.at),
+                    x.channel,
+                    x.operation,
+                    x.message_id,
+                    x.practitioner,
+                    x.structure,
+                    x.patient_local_id,
+                    x.ins,
+                    x.ins_qualified,
+                    x.document_type,
+                    x.document_id,
+                    x.status,
+                    x.result_code,
+                    x.error,
+                    x.duration_ms,
+                    x.http_status,
+                    sha256_hex(&x.request),
+                    x.response.as_deref().map(sha256_hex),
+                    x.request.len() as i64,
+                    x.response.as_ref().map(|r| r.len() as i64),
+                ],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO exchange_payloads(exchange_id, request, response) VALUES(?1, ?2, ?3)",
+                params![id, x.request, x.response],
+            )?;
+            ids.push(id);
+        }
+        if let Some((record, history_from, create)) = record {
+            let json = serde_json::to_string(record)
+                .map_err(|e| SegurError::Internal(format!("identity not serialisable: {e}")))?;
+            let now = rfc3339(&Utc::now());
+            if create {
+                let n = tx.execute(
+                    "INSERT OR IGNORE INTO identities(local_id, status, record, updated_at) VALUES(?1, ?2, ?3, ?4)",
+                    params![record.local_id(), record.status().code(), json, now],
+                )?;
+                if n == 0 {
+                    return Err(SegurError::AlreadyExists { what: "identity" });
+                }
+            } else {
+                tx.execute(
+                    "UPDATE identities SET status = ?2, record = ?3, updated_at = ?4 WHERE local_id = ?1",
+                    params![record.local_id(), record.status().code(), json, now],
+                )?;
+            }
+            for h in record.history().iter().skip(history_from) {
+                insert_event(&tx, record.local_id(), h)?;
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Exchanges matching `q`, newest first.
+    pub fn exchanges(&self, q: &ExchangeQuery) -> Result<Vec<ExchangeRow>> {
+        let mut sql = String::from("SELECT id, at, channel, operation, message_id, practitioner, structure, patient_local_id, ins, ins_qualified, document_type, document_id, status, result_code, error, duration_ms, http_status, request_sha256, response_sha256, request_bytes, response_bytes FROM exchanges WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        let mut filter = |col: &str, op: &str, v: Option<String>| {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        filter("patient_local_id", "=", q.patient_local_id.clone());
+        filter("practitioner", "=", q.practitioner.clone());
+        filter("channel", "=", q.channel.clone());
+        filter("status", "=", q.status.clone());
+        filter("at", ">=", q.from.as_ref().map(rfc3339));
+        filter("at", "<", q.to.as_ref().map(rfc3339));
+        sql.push_str(&format!(
+            " ORDER BY at DESC, id DESC LIMIT {}",
+            q.limit.unwrap_or(1000)
+        ));
+        let conn = self.lock()?;
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            Ok(ExchangeRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                channel: r.get(2)?,
+                operation: r.get(3)?,
+                message_id: r.get(4)?,
+                practitioner: r.get(5)?,
+                structure: r.get(6)?,
+                patient_local_id: r.get(7)?,
+                ins: r.get(8)?,
+                ins_qualified: r.get(9)?,
+                document_type: r.get(10)?,
+                document_id: r.get(11)?,
+                status: r.get(12)?,
+                result_code: r.get(13)?,
+                error: r.get(14)?,
+                duration_ms: r.get(15)?,
+                http_status: r.get(16)?,
+                request_sha256: r.get(17)?,
+                response_sha256: r.get(18)?,
+                request_bytes: r.get(19)?,
+                response_bytes: r.get(20)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The full request and response of an exchange.
+    pub fn payload(&self, exchange_id: i64) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
+        Ok(self
+            .lock()?
+            .query_row(
+                "SELECT request, response FROM exchange_payloads WHERE exchange_id = ?1",
+                [exchange_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// RNIV events of a patient (oldest first), or of everyone.
+    pub fn rniv_events(&self, patient_local_id: Option<&str>) -> Result<Vec<RnivEventRow>> {
+        let conn = self.lock()?;
+        let mut st = conn.prepare(
+            "SELECT id, at, patient_local_id, actor, reason, change, from_status, to_status FROM rniv_events
+             WHERE ?1 IS NULL OR patient_local_id = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([patient_local_id], |r| {
+            Ok(RnivEventRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                patient_local_id: r.get(2)?,
+                actor: r.get(3)?,
+                reason: r.get(4)?,
+                change: r.get(5)?,
+                from_status: r.get(6)?,
+                to_status: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Writes the exchanges matching `q` as CSV (header + one line per exchange); returns the
+    /// number of lines written.
+    pub fn export_csv(&self, q: &ExchangeQuery, out: impl Write) -> Result<usize> {
+        let rows = self.exchanges(q)?;
+        let mut w = csv::Writer::from_writer(out);
+        for r in &rows {
+            w.serialize(r)
+                .map_err(|e| SegurError::Journal(format!("CSV: {e}")))?;
+        }
+        w.flush()
+            .map_err(|e| SegurError::Journal(format!("CSV: {e}")))?;
+        Ok(rows.len())
+    }
+}
+
+fn insert_event(tx: &rusqlite::Transaction<'_>, local_id: &str, h: &HistoryEntry) -> Result<()> {
+    let (change, from, to) = match &h.change {
+        Change::Status { from, to } => (
+            "status",
+            from.map(|f| f.code().to_owned()),
+            Some(to.code().to_owned()),
+        ),
+        Change::Attribute { .. } => ("attribute", None, None),
+        Change::InsRetrieved => ("ins_retrieved", None, None),
+        Change::InsDropped => ("ins_dropped", None, None),
+        Change::TraitsEdited => ("traits_edited", None, None),
+        Change::DocumentChecked { .. } => ("document_checked", None, None),
+    };
+    let detail = serde_json::to_string(&h.change).unwrap_or_default();
+    tx.execute(
+        "INSERT INTO rniv_events(at, patient_local_id, actor, reason, change, from_status, to_status, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![rfc3339(&h.at), local_id, h.by, h.reason, change, from, to, detail],
+    )?;
+    Ok(())
+}
