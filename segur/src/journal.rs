@@ -211,6 +211,9 @@ pub struct ExchangeQuery {
     pub limit: Option<u32>,
 }
 
+/// The full request and (when there is one) response of an exchange.
+pub type Payload = (Vec<u8>, Option<Vec<u8>>);
+
 /// The journal.
 pub struct Journal {
     conn: Mutex<Connection>,
@@ -451,7 +454,7 @@ impl Journal {
     }
 
     /// The full request and response of an exchange.
-    pub fn payload(&self, exchange_id: i64) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>> {
+    pub fn payload(&self, exchange_id: i64) -> Result<Option<Payload>> {
         Ok(self
             .lock()?
             .query_row(
