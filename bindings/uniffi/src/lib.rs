@@ -1,0 +1,1 @@
+//! UniFFI bindings of segur (being written).
