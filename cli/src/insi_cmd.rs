@@ -377,7 +377,7 @@ pub async fn insi_replay(out: &Out, path: &Path) -> u8 {
     report(out, &client, r)
 }
 
-pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16) -> u8 {
+pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16, outage: bool) -> u8 {
     let sb = match segur_sandbox::Sandbox::start(segur_sandbox::SandboxOptions {
         port_base,
         ..segur_sandbox::SandboxOptions::new(dir)
@@ -387,6 +387,7 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16) -> u8 {
         Ok(s) => s,
         Err(e) => return out.fail("sandbox", &e.to_string()),
     };
+    sb.insi_faults().set_outage(outage);
     if out.json {
         out.json(&json!({
             "ok": true,
@@ -406,6 +407,10 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16) -> u8 {
             segur_sandbox::SANDBOX_P12_PASSWORD
         );
         println!("IDAM accepted: {}", sb.settings().lps.idam);
+        println!(
+            "INSi faults: POST {} with outage=on|off or delay_ms=N",
+            sb.insi_url().replace("/lps", "/sandbox/insi/faults")
+        );
         println!("press Ctrl-C to stop");
     }
     println!("ready");

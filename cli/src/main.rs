@@ -116,6 +116,10 @@ struct SandboxArgs {
     /// First port (INSi listens on it); 0 picks free ports.
     #[arg(long, default_value_t = 18443)]
     port_base: u16,
+    /// Start with the INSi outage simulated (siram_40); switch it at run time with
+    /// `POST /sandbox/insi/faults` `outage=on|off`.
+    #[arg(long)]
+    insi_outage: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -197,7 +201,7 @@ fn main() -> ExitCode {
             Command::Insi(InsiCommand::Replay { response }) => {
                 insi_cmd::insi_replay(&out, &response).await
             }
-            Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base).await,
+            Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base, a.insi_outage).await,
             Command::Demo(DemoCommand::Ins { dir }) => demo::ins(&out, dir).await,
         }
     });

@@ -351,3 +351,64 @@ async fn connections_are_reused() {
     }
     assert_eq!(sb.sandbox.insi_connections(), 1);
 }
+
+#[tokio::test]
+async fn outage_switch_over_http() {
+    use segur_net::http::HttpsClient;
+    use segur_net::tls;
+    let sb = start_sandbox().await;
+    let pki = sb.sandbox.pki();
+    let http = HttpsClient::new(
+        tls::client_config(
+            &pki.trust_anchors().unwrap(),
+            Some(&pki.client_identity(&pki.client).unwrap()),
+        )
+        .unwrap(),
+        Default::default(),
+    );
+    let control = sb
+        .sandbox
+        .insi_url()
+        .replace("/lps", "/sandbox/insi/faults");
+    let r = http
+        .post(
+            &control,
+            "text/plain",
+            &[],
+            bytes::Bytes::from_static(b"outage=on"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(String::from_utf8_lossy(&r.body).contains("outage=on"));
+    let (client, _) = sb.client();
+    let e = client
+        .search_traits(&query("ADRDEUX", "LAURENT", "M", "1981-01-01", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, InsError::InsiFault { ref subcode, .. } if subcode == "siram_40"));
+    let r = http
+        .post(
+            &control,
+            "text/plain",
+            &[],
+            bytes::Bytes::from_static(b"outage=off"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(client
+        .search_traits(&query("ADRDEUX", "LAURENT", "M", "1981-01-01", None))
+        .await
+        .is_ok());
+    let r = http
+        .post(
+            &control,
+            "text/plain",
+            &[],
+            bytes::Bytes::from_static(b"bogus"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400);
+}

@@ -116,6 +116,9 @@ impl InsiSimulator {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
+        if req.path == "/sandbox/insi/faults" {
+            return self.control(&req);
+        }
         if req.path != "/lps" {
             return HttpReply::new(404, "text/plain", "not found");
         }
@@ -124,6 +127,53 @@ impl InsiSimulator {
         }
         let (status, body) = self.answer(&req.body);
         HttpReply::new(status, CONTENT_TYPE, body)
+    }
+
+    /// The fault switches over HTTP (sandbox only, same mutual TLS): `POST
+    /// /sandbox/insi/faults` with a body `outage=on`, `outage=off` or `delay_ms=N`; `GET`
+    /// reads them.
+    fn control(&self, req: &HttpRequest) -> HttpReply {
+        if req.method == "POST" {
+            let body = String::from_utf8_lossy(&req.body);
+            for part in body
+                .split(['&', '\n'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                match part.split_once('=') {
+                    Some(("outage", "on")) => self.faults.set_outage(true),
+                    Some(("outage", "off")) => self.faults.set_outage(false),
+                    Some(("delay_ms", v)) => match v.parse::<u64>() {
+                        Ok(ms) => self.faults.set_delay(Duration::from_millis(ms)),
+                        Err(_) => {
+                            return HttpReply::new(400, "text/plain", "delay_ms must be an integer")
+                        }
+                    },
+                    _ => {
+                        return HttpReply::new(
+                            400,
+                            "text/plain",
+                            "expected outage=on|off or delay_ms=N",
+                        )
+                    }
+                }
+            }
+        } else if req.method != "GET" {
+            return HttpReply::new(405, "text/plain", "GET or POST");
+        }
+        HttpReply::new(
+            200,
+            "text/plain",
+            format!(
+                "outage={}\ndelay_ms={}\n",
+                if self.faults.outage.load(Ordering::SeqCst) {
+                    "on"
+                } else {
+                    "off"
+                },
+                self.faults.delay_ms.load(Ordering::SeqCst)
+            ),
+        )
     }
 
     /// Answers one SOAP message: (HTTP status, envelope).
