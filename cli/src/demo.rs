@@ -1,17 +1,13 @@
 //! `segur demo ins`: starts the sandbox in-process and walks an identity from provisoire to
-//! qualifiée, showing each RNIV step and the trace of the INSi exchange.
+//! qualifiée through the facade (`segur::Segur`): each RNIV step, the INSi exchange over mutual
+//! TLS, the journal.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
-use segur_ins_core::rniv::{Attribute, Outcome};
-use segur_ins_core::traits::TraitsInput;
-use segur_ins_core::{IdentityRecord, InsError, TraitsStricts, TrustPolicy};
-use segur_net::trace::{MemoryTraceSink, TraceSink};
+use segur::{Actor, ExchangeQuery, IdentityInput, IdentityView, Segur, SegurError};
 use segur_sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 
-use crate::insi_cmd::{fail, ins_json, load_settings, print_reply_human, traits_json};
 use crate::output::Out;
 
 fn step(out: &Out, n: u32, title: &str) {
@@ -20,27 +16,30 @@ fn step(out: &Out, n: u32, title: &str) {
     }
 }
 
-fn show_outcome(out: &Out, record: &IdentityRecord, o: &Outcome) {
+fn show(out: &Out, before: &str, v: &IdentityView) {
     if out.json {
         return;
     }
-    match o.status {
-        Some((from, to)) => println!("   statut RNIV: {} → {}", from.label(), to.label()),
-        None => println!("   statut RNIV: {} (inchangé)", record.status().label()),
+    if before == v.status {
+        println!("   statut RNIV: {} (inchangé)", v.status_label);
+    } else {
+        println!(
+            "   statut RNIV: {before} → {} ({})",
+            v.status, v.status_label
+        );
     }
-    if o.ins_dropped {
-        println!("   ⚠ INS supprimé de l'identité locale: prévenir les correspondants");
+    match &v.transmissible_ins {
+        Some(i) => println!(
+            "   INS transmissible: {} (OID {})",
+            i.matricule.matricule, i.oid
+        ),
+        None => println!(
+            "   INS transmissible: aucun (règle 28: seule une identité qualifiée le transmet)"
+        ),
     }
 }
 
 pub async fn ins(out: &Out, dir: Option<PathBuf>) -> u8 {
-    match run(out, dir).await {
-        Ok(()) => 0,
-        Err(e) => fail(out, &e),
-    }
-}
-
-async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
     let temporary = dir.is_none();
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("segur-demo-{}", uuid::Uuid::new_v4()))
@@ -49,51 +48,56 @@ async fn run(out: &Out, dir: Option<PathBuf>) -> Result<(), InsError> {
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    result
+    match result {
+        Ok(()) => 0,
+        Err(e) => out.fail(&format!("{:?}", e.code()), &e.to_string()),
+    }
 }
 
-async fn walk(out: &Out, dir: &std::path::Path) -> Result<(), InsError> {
+async fn walk(out: &Out, dir: &Path) -> Result<(), SegurError> {
     step(
         out,
         1,
-        "Sandbox: INSi simulé sur 127.0.0.1 (TLS mutuel, PKI de test)",
+        "Sandbox: INSi simulé sur 127.0.0.1 (TLS mutuel, PKI de test générée)",
     );
     let sandbox = Sandbox::start(SandboxOptions::new(dir))
         .await
-        .map_err(|e| InsError::Config(e.to_string()))?;
+        .map_err(|e| SegurError::Config(e.to_string()))?;
+    let segur = Segur::open_file(sandbox.settings_path())?;
     if !out.json {
         println!("   INSi: {}", sandbox.insi_url());
-        println!(
-            "   configuration client: {}",
-            sandbox.settings_path().display()
-        );
+        println!("   configuration: {}", sandbox.settings_path().display());
+        println!("   journal: {}", segur.journal().path().display());
     }
-    let trace = Arc::new(MemoryTraceSink::new());
-    let (settings, base, instance) = load_settings(sandbox.settings_path())?;
-    let client = settings.insi_client(&base, instance, trace.clone() as Arc<dyn TraceSink>)?;
+    let secretariat = Actor::user("secretariat");
+    let doctor = Actor {
+        user: "dr.martin".into(),
+        rpps: Some("10101010101".into()),
+        finess: Some("750000001".into()),
+    };
 
     step(out, 2, "Saisie de l'identité (traits normalisés pour INSi)");
-    let traits = TraitsStricts::from_input(
-        &TraitsInput {
-            nom_naissance: "Adrdeux",
-            prenoms: "Laurent",
-            premier_prenom: None,
-            date_naissance: "1981-01-01",
-            sexe: "M",
-            lieu_naissance: None,
+    let v = segur.identity_create(
+        "IPP-0001",
+        &IdentityInput {
+            nom_naissance: "Adrdeux".into(),
+            prenoms: "Laurent".into(),
+            date_naissance: "1981-01-01".into(),
+            sexe: "M".into(),
+            ..Default::default()
         },
         false,
+        &secretariat,
     )?;
-    let mut record = IdentityRecord::new("IPP-0001", traits, Default::default(), "secretariat");
     if !out.json {
-        let t = record.traits();
+        let t = &v.traits;
         println!(
             "   {} {} {} {} → statut {}",
             t.nom_naissance,
-            t.liste_prenoms(),
+            t.prenoms.join(" "),
             t.sexe,
-            t.date_naissance.raw(),
-            record.status().label()
+            t.date_naissance,
+            v.status_label
         );
     }
 
@@ -102,78 +106,106 @@ async fn walk(out: &Out, dir: &std::path::Path) -> Result<(), InsError> {
         3,
         "Appel du téléservice INSi (rechercherInsAvecTraitsIdentite)",
     );
-    let found = client.search_identity(&record).await?;
+    let s = segur.identity_search_insi("IPP-0001", &doctor).await?;
     if !out.json {
-        print_reply_human(&found.reply);
+        println!("   CR {} {}", s.result.code, s.result.libelle);
+        if let Some(id) = &s.result.identity {
+            println!(
+                "   INSi: {} {} {} {} né(e) à {}",
+                id.traits.nom_naissance,
+                id.traits.prenoms.join(" "),
+                id.traits.sexe,
+                id.traits.date_naissance,
+                id.traits.lieu_naissance.as_deref().unwrap_or("?")
+            );
+            println!(
+                "   INS actif: {} clé {} OID {}",
+                id.ins.matricule.number, id.ins.matricule.key, id.ins.oid
+            );
+        }
     }
-    let identity = found.reply.identity.as_ref().ok_or(InsError::Config(
-        "the sandbox did not find the demo identity".into(),
-    ))?;
-    let o = record.apply_insi(identity, "dr-rpps-10101010101")?;
-    show_outcome(out, &record, &o);
-    if !out.json {
-        println!(
-            "   INS transmissible ? {}",
-            if record.qualified().is_ok() {
-                "oui"
-            } else {
-                "non (règle 28: identité non qualifiée)"
-            }
-        );
-    }
+    show(out, &v.status, &s.identity);
 
     step(
         out,
         4,
         "Contrôle d'une pièce d'identité à haut niveau de confiance (CNI)",
     );
-    let o = record.add_document("CN", &TrustPolicy::default(), "dr-rpps-10101010101")?;
-    show_outcome(out, &record, &o);
-    let qualified = record.qualified()?;
-    if !out.json {
-        println!(
-            "   INS transmissible: {} (OID {})",
-            qualified.ins().to_cx_xds(),
-            qualified.ins().oid
-        );
-    }
+    let q = segur.identity_add_document("IPP-0001", "CN", &doctor)?;
+    show(out, &s.identity.status, &q);
 
     step(out, 5, "Garde-fous RNIV");
-    let mut doubtful = IdentityRecord::new(
+    segur.identity_create(
         "IPP-0002",
-        record.traits().clone(),
-        Default::default(),
-        "secretariat",
-    );
-    doubtful.set_attribute(
-        Attribute::Douteuse,
-        true,
-        "secretariat",
-        "homonymie suspectée",
+        &IdentityInput {
+            nom_naissance: "ADRDEUX".into(),
+            prenoms: "LAURENT".into(),
+            date_naissance: "1981-01-01".into(),
+            sexe: "M".into(),
+            ..Default::default()
+        },
+        false,
+        &secretariat,
     )?;
-    let refused = client.search_identity(&doubtful).await;
+    segur.identity_set_attribute(
+        "IPP-0002",
+        segur::parse_attribute("douteuse")?,
+        true,
+        "homonymie suspectée",
+        &secretariat,
+    )?;
+    let refused = segur.identity_search_insi("IPP-0002", &doctor).await;
+    let mut edit = IdentityInput {
+        nom_naissance: "ADRDEUXX".into(),
+        prenoms: "LAURENT".into(),
+        date_naissance: "1981-01-01".into(),
+        sexe: "M".into(),
+        ..Default::default()
+    };
+    edit.lieu_naissance = q.traits.lieu_naissance.clone();
+    let locked = segur.identity_edit_traits(
+        "IPP-0001",
+        &edit,
+        false,
+        false,
+        "faute de frappe",
+        &secretariat,
+    );
+    let typo = segur.identity_create(
+        "IPP-0003",
+        &IdentityInput {
+            nom_naissance: "D’ÆION".into(),
+            prenoms: "CŒUR".into(),
+            date_naissance: "1987-01-01".into(),
+            sexe: "M".into(),
+            ..Default::default()
+        },
+        false,
+        &secretariat,
+    );
     if !out.json {
+        let msg = |r: Result<String, SegurError>| match r {
+            Ok(s) => s,
+            Err(e) => format!("refusé — {e}"),
+        };
         println!(
-            "   identité douteuse → appel INSi refusé: {}",
-            refused
-                .as_ref()
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default()
+            "   identité douteuse → appel INSi: {}",
+            msg(refused.map(|_| "accepté ?!".into()))
         );
-    }
-    let mut edited = record.traits().clone();
-    edited.nom_naissance = "ADRDEUXX".into();
-    let locked = record
-        .clone()
-        .edit_traits(edited, "secretariat", "faute de frappe", false);
-    if !out.json {
         println!(
-            "   modification d'un trait strict → {}",
-            locked
+            "   modification d'un trait strict d'une identité qualifiée → {}",
+            msg(locked.map(|_| "accepté ?!".into()))
+        );
+        println!(
+            "   saisie « D’ÆION » → {}{}",
+            msg(typo
                 .as_ref()
+                .map(|_| "accepté ?!".into())
+                .map_err(|e| SegurError::InvalidInput(e.to_string()))),
+            typo.as_ref()
                 .err()
-                .map(|e| e.to_string())
+                .and_then(|e| e.proposal())
+                .map(|p| format!(" (proposition: {p})"))
                 .unwrap_or_default()
         );
     }
@@ -181,60 +213,66 @@ async fn walk(out: &Out, dir: &std::path::Path) -> Result<(), InsError> {
     step(
         out,
         6,
-        "Historique RNIV (règle 21) et trace des échanges (règles 37/39)",
+        "Historique RNIV (règle 21) et journal des échanges (règles 37/39)",
     );
-    let exchanges = trace.exchanges();
+    let rows = segur.exchanges(&ExchangeQuery::default())?;
     if out.json {
         out.json(&json!({
             "ok": true,
             "insi": sandbox.insi_url(),
-            "status": record.status().code(),
-            "ins": ins_json(qualified.ins()),
-            "traits": traits_json(record.traits()),
-            "history": record.history(),
-            "exchanges": exchanges.iter().map(|x| json!({
-                "operation": x.operation,
-                "message_id": x.message_id,
-                "duration_ms": x.duration.as_secs_f64() * 1000.0,
-                "http_status": x.http_status,
-                "request_bytes": x.request.len(),
-                "response_bytes": x.response.as_ref().map(|r| r.len()),
-                "outcome": format!("{:?}", x.outcome),
-            })).collect::<Vec<_>>(),
+            "status": q.status,
+            "ins": q.transmissible_ins,
+            "identity": q,
+            "exchanges": rows,
         }));
     } else {
-        for h in record.history() {
+        for h in &q.history {
             println!(
-                "   {}  {:<20} {:<45} {:?}",
-                h.at.format("%H:%M:%S%.3f"),
+                "   {}  {:<12} {:<40} {}{}",
+                &h.at[11..23.min(h.at.len())],
                 h.by,
                 h.reason,
-                h.change
+                h.change,
+                match (&h.from_status, &h.to_status) {
+                    (Some(f), Some(t)) => format!(" {f} → {t}"),
+                    (None, Some(t)) => format!(" → {t}"),
+                    _ => h
+                        .detail
+                        .as_ref()
+                        .map(|d| format!(" {d}"))
+                        .unwrap_or_default(),
+                }
             );
         }
-        for x in &exchanges {
+        for r in &rows {
             println!(
-                "   {} {} HTTP {} en {:.1} ms: requête {} octets, réponse {} octets, {:?}",
-                x.operation,
-                x.message_id,
-                x.http_status.map_or("-".to_string(), |s| s.to_string()),
-                x.duration.as_secs_f64() * 1000.0,
-                x.request.len(),
-                x.response.as_ref().map_or(0, |r| r.len()),
-                x.outcome
+                "   journal: {} {} {} patient {} RPPS {} → {} ({}) en {:.1} ms, requête {} octets, SHA-256 {}…",
+                r.channel,
+                r.operation,
+                r.message_id,
+                r.patient_local_id.as_deref().unwrap_or("-"),
+                r.practitioner.as_deref().unwrap_or("-"),
+                r.status,
+                r.result_code.as_deref().unwrap_or("-"),
+                r.duration_ms,
+                r.request_bytes,
+                &r.request_sha256[..12]
             );
         }
-        if let Some(x) = exchanges.first() {
-            println!(
-                "\n   requête SOAP envoyée:\n{}",
-                String::from_utf8_lossy(&x.request)
-            );
+        if let Some(r) = rows.last() {
+            if let Some((req, _)) = segur.journal().payload(r.id)? {
+                println!(
+                    "\n   requête SOAP envoyée (gardée dans le journal):\n{}",
+                    String::from_utf8_lossy(&req)
+                );
+            }
         }
         println!(
             "\nstatut final: {} — démonstration terminée",
-            record.status().label()
+            q.status_label
         );
     }
+    drop(segur);
     sandbox.shutdown().await;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 mod demo;
 mod insi_cmd;
+mod journal_cmd;
 mod output;
 
 use std::path::PathBuf;
@@ -32,6 +33,9 @@ enum Command {
     /// The INSi téléservice.
     #[command(subcommand)]
     Insi(InsiCommand),
+    /// The journal of exchanges and RNIV changes (dashboards, exports).
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// Run the loopback simulators of the national services until interrupted.
     Sandbox(SandboxArgs),
     /// Guided demonstrations against the built-in sandbox.
@@ -105,6 +109,48 @@ enum InsiCommand {
     Replay {
         /// The SOAP response file.
         response: PathBuf,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub(crate) struct JournalFilter {
+    /// Client configuration (the journal is the one it names).
+    #[arg(long, default_value = "segur.toml")]
+    pub config: PathBuf,
+    /// Patient local identifier.
+    #[arg(long)]
+    pub patient: Option<String>,
+    /// Practitioner RPPS.
+    #[arg(long)]
+    pub practitioner: Option<String>,
+    /// Channel (insi...).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Status (ok, not_found, multiple, fault, failed).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// From this date or time (YYYY-MM-DD or RFC 3339), inclusive.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Until this date or time (YYYY-MM-DD or RFC 3339), exclusive.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// At most this many rows (newest first).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+enum JournalCommand {
+    /// List exchanges.
+    Query(JournalFilter),
+    /// Export exchanges as CSV.
+    Export {
+        #[command(flatten)]
+        filter: JournalFilter,
+        /// Output file ("-" for standard output).
+        #[arg(long, default_value = "-")]
+        csv: PathBuf,
     },
 }
 
@@ -200,6 +246,10 @@ fn main() -> ExitCode {
             }
             Command::Insi(InsiCommand::Replay { response }) => {
                 insi_cmd::insi_replay(&out, &response).await
+            }
+            Command::Journal(JournalCommand::Query(f)) => journal_cmd::query(&out, &f),
+            Command::Journal(JournalCommand::Export { filter, csv }) => {
+                journal_cmd::export(&out, &filter, &csv)
             }
             Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base, a.insi_outage).await,
             Command::Demo(DemoCommand::Ins { dir }) => demo::ins(&out, dir).await,

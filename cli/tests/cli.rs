@@ -257,6 +257,49 @@ fn demo_ins_reaches_qualifiee() {
     assert_eq!(v["exchanges"].as_array().unwrap().len(), 1);
     let o = segur(&["demo", "ins"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("provisoire → récupérée"));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("récupérée → qualifiée"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("PROV → RECUP"), "{text}");
+    assert!(text.contains("RECUP → QUAL"), "{text}");
+    // The journal the demo wrote is readable by `segur journal`.
+    let config = dir.path().join("segur.toml");
+    let o = segur(&[
+        "--json",
+        "journal",
+        "query",
+        "--config",
+        config.to_str().unwrap(),
+        "--status",
+        "ok",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["exchanges"][0]["patient_local_id"], "IPP-0001");
+    assert_eq!(v["exchanges"][0]["practitioner"], "10101010101");
+    let csv = dir.path().join("x.csv");
+    let o = segur(&[
+        "journal",
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--since",
+        "2020-01-01",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 2);
+    let o = segur(&[
+        "journal",
+        "query",
+        "--config",
+        config.to_str().unwrap(),
+        "--since",
+        "yesterday",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
 }
