@@ -196,18 +196,16 @@ async fn walk(out: &Out, dir: &Path) -> Result<(), SegurError> {
             "   modification d'un trait strict d'une identité qualifiée → {}",
             msg(locked.map(|_| "accepté ?!".into()))
         );
-        println!(
-            "   saisie « D’ÆION » → {}{}",
-            msg(typo
-                .as_ref()
-                .map(|_| "accepté ?!".into())
-                .map_err(|e| SegurError::InvalidInput(e.to_string()))),
-            typo.as_ref()
-                .err()
-                .and_then(|e| e.proposal())
-                .map(|p| format!(" (proposition: {p})"))
-                .unwrap_or_default()
-        );
+        let typo = match &typo {
+            Ok(_) => "accepté ?!".to_owned(),
+            Err(e) => format!(
+                "refusé — {e}{}",
+                e.proposal()
+                    .map(|p| format!(" (proposition: {p})"))
+                    .unwrap_or_default()
+            ),
+        };
+        println!("   saisie « D’ÆION » → {typo}");
     }
 
     step(
