@@ -72,6 +72,10 @@ impl DateNaissance {
         if !shape {
             return Err(InsError::BirthDate("expected YYYY-MM-DD"));
         }
+        // Date lunaire: day 00 (unknown) to 35 (31–35: unknown day of week 1–5, IHE PAM FR ZFD-1).
+        if &raw[8..10] > "35" {
+            return Err(InsError::BirthDate("day above 35"));
+        }
         let calendar = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
         Ok(Self {
             raw: raw.to_owned(),
@@ -501,6 +505,8 @@ mod tests {
         let lunar = DateNaissance::parse("1980-00-33").unwrap();
         assert!(lunar.calendar().is_none() && lunar.has_zero_day_or_month());
         assert!(DateNaissance::parse("21/06/1936").is_err());
+        assert!(DateNaissance::parse("1981-13-45").is_err());
+        assert!(DateNaissance::parse("1981-13-35").is_ok());
         assert!(DateNaissance::parse("1936-6-21").is_err());
         assert_eq!(Cog::parse("97411").unwrap().kind(), CogKind::OutreMer);
         assert_eq!(Cog::parse("99109").unwrap().kind(), CogKind::Etranger);

@@ -36,6 +36,9 @@ pub use error::{ErrorCode, Result, SegurError};
 pub use journal::{ExchangeQuery, ExchangeRow, Journal, RnivEventRow};
 pub use views::*;
 
+pub use segur_ins_core::rniv::Attribute;
+pub use segur_ins_core::Field;
+
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
