@@ -22,11 +22,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use segur_ins_core::insi::{InsiClient, StrategyOutcome, TraitsQuery};
-use segur_ins_core::rniv::Attribute;
 use segur_ins_core::traits::{normalize_name, TraitsInput};
 use segur_ins_core::{
-    Field, IdentityRecord, IdentityStatus, InsError, Matricule, TraitsComplementaires,
-    TraitsStricts, TrustPolicy,
+    IdentityRecord, IdentityStatus, InsError, Matricule, TraitsComplementaires, TraitsStricts,
+    TrustPolicy,
 };
 use segur_net::trace::{Exchange, MemoryTraceSink, Outcome, TraceSink};
 use uuid::Uuid;
