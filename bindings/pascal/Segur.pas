@@ -1,0 +1,486 @@
+{ Segur.pas — Delphi / Free Pascal binding of libsegur (the C ABI in include/segur.h).
+
+  - The flat imports (cdecl, names and parameters exactly as in segur.h) are GENERATED from the
+    header between the markers below; ffi/tests/pascal_in_sync.rs keeps them in sync.
+  - Result codes are Cardinal constants (SEGUR_RESULT_OK = 0); strings cross as UTF-8 pointer +
+    length (UTF8String locals that live until the call returns); rich data as JSON text.
+  - TSegur (stateless functions) and TSegurClient wrap the imports and raise ESegurError
+    (Code, Message, Proposal, Details) on failure. Buffers returned by the library are always
+    released with segur_buf_free, never with FreeMem.
+  - FPC on Unix: put cthreads (and cwstring) first in the program's uses clause. With FPC,
+    `string` is an AnsiString: this unit makes UTF-8 the default code page at initialisation
+    (as Lazarus does) so that strings pass unchanged; under Delphi `string` is UTF-16 and is
+    converted with UTF8String / UTF8ToString.
+  - Library name: 'segur' (libsegur.so / segur.dll / libsegur.dylib). }
+unit Segur;
+
+{$IFDEF FPC}
+  {$mode delphi}{$H+}
+  {$PACKRECORDS C}
+{$ENDIF}
+
+interface
+
+uses
+  SysUtils;
+
+const
+{$IFDEF MSWINDOWS}
+  SEGUR_LIB = 'segur.dll';
+{$ELSE}
+  SEGUR_LIB = 'segur';
+{$ENDIF}
+
+type
+  TSegurResult = Cardinal;
+  { Opaque handles (see segur.h for ownership). }
+  PSegurBuf = type Pointer;
+  PPSegurBuf = ^PSegurBuf;
+  PSegurClient = type Pointer;
+  PPSegurClient = ^PSegurClient;
+  { Completion callback: called once on a library worker thread; Data is borrowed (valid during
+    the call, nil on failure). The body must not let an exception escape. }
+  TSegurCallback = procedure(user_data: Pointer; code: TSegurResult; data: PSegurBuf); cdecl;
+
+{ BEGIN GENERATED from include/segur.h by ffi/tests/pascal_in_sync.rs: do not edit, run SEGUR_BLESS=1 cargo test -p segur-ffi --test pascal_in_sync }
+
+const
+  SEGUR_VERSION_MAJOR = Cardinal(0);
+  SEGUR_VERSION_MINOR = Cardinal(1);
+  SEGUR_VERSION_PATCH = Cardinal(0);
+  SEGUR_HEADER_ABI_VERSION = Cardinal(1);
+  SEGUR_RESULT_OK = Cardinal(0);
+  SEGUR_RESULT_NULL_PARAMETER = Cardinal(1);
+  SEGUR_RESULT_INVALID_UTF8 = Cardinal(2);
+  SEGUR_RESULT_INSUFFICIENT_SIZE = Cardinal(3);
+  SEGUR_RESULT_INVALID_JSON = Cardinal(4);
+  SEGUR_RESULT_UNKNOWN_ENUM_VALUE = Cardinal(5);
+  SEGUR_RESULT_PANIC = Cardinal(6);
+  SEGUR_RESULT_CANCELLED = Cardinal(7);
+  SEGUR_RESULT_INVALID_INPUT = Cardinal(100);
+  SEGUR_RESULT_NEEDS_CONFIRMATION = Cardinal(101);
+  SEGUR_RESULT_RNIV_REFUSED = Cardinal(102);
+  SEGUR_RESULT_NOT_FOUND = Cardinal(103);
+  SEGUR_RESULT_ALREADY_EXISTS = Cardinal(104);
+  SEGUR_RESULT_SERVICE_FAULT = Cardinal(200);
+  SEGUR_RESULT_INVALID_REPLY = Cardinal(201);
+  SEGUR_RESULT_TRANSPORT = Cardinal(300);
+  SEGUR_RESULT_TIMEOUT = Cardinal(301);
+  SEGUR_RESULT_TLS = Cardinal(302);
+  SEGUR_RESULT_CONFIG = Cardinal(400);
+  SEGUR_RESULT_JOURNAL = Cardinal(500);
+  SEGUR_RESULT_INTERNAL = Cardinal(900);
+  SEGUR_RESULT_WOULD_BLOCK_IN_CALLBACK = Cardinal(901);
+  SEGUR_FIELD_NOM_NAISSANCE = Cardinal(1);
+  SEGUR_FIELD_PRENOM = Cardinal(2);
+  SEGUR_FIELD_PREMIER_PRENOM = Cardinal(3);
+  SEGUR_FIELD_NOM_UTILISE = Cardinal(4);
+  SEGUR_FIELD_PRENOM_UTILISE = Cardinal(5);
+  SEGUR_KEY_STATUS_VALID = Cardinal(1);
+  SEGUR_KEY_STATUS_COMPUTED = Cardinal(2);
+  SEGUR_KEY_STATUS_MISMATCH = Cardinal(3);
+  SEGUR_ATTRIBUTE_DOUTEUSE = Cardinal(1);
+  SEGUR_ATTRIBUTE_FICTIVE = Cardinal(2);
+  SEGUR_ATTRIBUTE_HOMONYME = Cardinal(3);
+
+function segur_version: PAnsiChar; cdecl; external SEGUR_LIB;
+function segur_abi_version: Cardinal; cdecl; external SEGUR_LIB;
+function segur_result_str(code: Cardinal): PAnsiChar; cdecl; external SEGUR_LIB;
+function segur_last_error_message(buf: PAnsiChar; cap: NativeUInt; out_len: PNativeUInt): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_last_error_details(details_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_buf_data(buf: PSegurBuf): PByte; cdecl; external SEGUR_LIB;
+function segur_buf_len(buf: PSegurBuf): NativeUInt; cdecl; external SEGUR_LIB;
+procedure segur_buf_free(buf: PSegurBuf); cdecl; external SEGUR_LIB;
+function segur_client_open(config_path: PByte; config_path_len: NativeUInt; client_out: PPSegurClient): TSegurResult; cdecl; external SEGUR_LIB;
+procedure segur_client_free(client: PSegurClient); cdecl; external SEGUR_LIB;
+function segur_identity_create(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; actor_json: PByte; actor_json_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_get(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_edit_traits(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; confirm_downgrade: Boolean; reason: PByte; reason_len: NativeUInt; actor_json: PByte; actor_json_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_add_document(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; code: PByte; code_len: NativeUInt; actor_json: PByte; actor_json_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_set_attribute(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; attribute: Cardinal; value: Boolean; reason: PByte; reason_len: NativeUInt; actor_json: PByte; actor_json_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_search_insi(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; actor_json: PByte; actor_json_len: NativeUInt; search_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_search_insi_async(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; actor_json: PByte; actor_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_insi_search(client: PSegurClient; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; actor_json: PByte; actor_json_len: NativeUInt; result_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_insi_search_async(client: PSegurClient; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; actor_json: PByte; actor_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_journal_query(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; rows_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_journal_export_csv(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; csv_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_matricule_check(matricule: PByte; matricule_len: NativeUInt; key: PByte; key_len: NativeUInt; info_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_matricule_normalize15(matricule: PByte; matricule_len: NativeUInt; out15: PByte; key_status_out: PCardinal): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_normalize(field: Cardinal; input: PByte; input_len: NativeUInt; confirm: Boolean; normalized_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+
+{ END GENERATED }
+
+type
+  { A failed call: Code is the segur_result number (SEGUR_RESULT_*). }
+  ESegurError = class(Exception)
+  private
+    FCode: Cardinal;
+    FProposal: string;
+    FDetails: string;
+  public
+    constructor CreateCode(ACode: Cardinal; const AMessage: string; const ADetails: string);
+    { Builds the exception from the thread's last error (call right after the failure). }
+    class function FromLast(ACode: Cardinal): ESegurError;
+    property Code: Cardinal read FCode;
+    { For SEGUR_RESULT_NEEDS_CONFIRMATION: the spelling to confirm. }
+    property Proposal: string read FProposal;
+    { The error details JSON (include/schema/error_details.json). }
+    property Details: string read FDetails;
+  end;
+
+  { Stateless functions. }
+  TSegur = class
+  public
+    class function Version: string;
+    class function AbiVersion: Cardinal;
+    { MatriculeInfo JSON of a typed matricule (13 or 15 characters, or 13 + Key). }
+    class function CheckMatricule(const Matricule: string; const Key: string = ''): string;
+    class function CheckMatriculeUtf8(const Matricule: UTF8String): string;
+    { The 15-character matricule (fast path, no allocation in the library). }
+    class function Normalize15(const Matricule: string): string;
+    { Normalises a name (Field: SEGUR_FIELD_*); raises code 101 with Proposal without Confirm. }
+    class function Normalize(Field: Cardinal; const Value: string; Confirm: Boolean): string;
+  end;
+
+  { A client (journal, INSi). Not for concurrent Free; methods are thread-safe. JSON in, JSON out. }
+  TSegurClient = class
+  private
+    FHandle: PSegurClient;
+  public
+    constructor Create(const ConfigPath: string);
+    destructor Destroy; override;
+    function IdentityCreate(const LocalId, InputJson: string; Confirm: Boolean; const ActorJson: string): string;
+    function IdentityCreateUtf8(const LocalId, InputJson: UTF8String; Confirm: Boolean; const ActorJson: UTF8String): string;
+    function IdentityGet(const LocalId: string): string;
+    function IdentityEditTraits(const LocalId, InputJson: string; Confirm, ConfirmDowngrade: Boolean;
+      const Reason, ActorJson: string): string;
+    function IdentityAddDocument(const LocalId, DocCode, ActorJson: string): string;
+    function IdentitySetAttribute(const LocalId: string; Attribute: Cardinal; Value: Boolean;
+      const Reason, ActorJson: string): string;
+    function IdentitySearchInsi(const LocalId, ActorJson: string): string;
+    function InsiSearch(const InputJson: string; Confirm: Boolean; const ActorJson: string): string;
+    function JournalQuery(const QueryJson: string): string;
+    function JournalExportCsv(const QueryJson: string): string;
+    property Handle: PSegurClient read FHandle;
+  end;
+
+{ Raises ESegurError unless R = SEGUR_RESULT_OK. }
+procedure SegurCheck(R: TSegurResult);
+{ The text of a buffer (UTF-8 decoded); does not free it. }
+function SegurBufText(B: PSegurBuf): string;
+{ The text of a buffer, then frees it. }
+function SegurTakeBuf(B: PSegurBuf): string;
+
+implementation
+
+{ UTF-8 bytes to string: UTF-16 under Delphi (UNICODE), UTF-8 AnsiString under FPC. }
+function FromUtf8(const U: UTF8String): string;
+begin
+{$IFDEF UNICODE}
+  Result := UTF8ToString(U);
+{$ELSE}
+  Result := string(U);
+{$ENDIF}
+end;
+
+function Utf8Ptr(const U: UTF8String): PByte; inline;
+begin
+  { PAnsiChar of an empty string is a valid pointer to #0, never nil. }
+  Result := PByte(PAnsiChar(U));
+end;
+
+function SegurBufText(B: PSegurBuf): string;
+var
+  U: UTF8String;
+  N: NativeUInt;
+begin
+  N := segur_buf_len(B);
+  SetLength(U, N);
+  if N > 0 then
+    Move(segur_buf_data(B)^, PAnsiChar(U)^, N);
+  Result := FromUtf8(U);
+end;
+
+function SegurTakeBuf(B: PSegurBuf): string;
+begin
+  try
+    Result := SegurBufText(B);
+  finally
+    segur_buf_free(B);
+  end;
+end;
+
+function JsonStringField(const Json, Name: string): string;
+var
+  P, I: Integer;
+  C: Char;
+begin
+  Result := '';
+  P := Pos('"' + Name + '":"', Json);
+  if P = 0 then
+    Exit;
+  I := P + Length(Name) + 4;
+  while I <= Length(Json) do
+  begin
+    C := Json[I];
+    if C = '"' then
+      Exit;
+    if (C = '\') and (I < Length(Json)) then
+    begin
+      Inc(I);
+      C := Json[I];
+    end;
+    Result := Result + C;
+    Inc(I);
+  end;
+end;
+
+constructor ESegurError.CreateCode(ACode: Cardinal; const AMessage: string; const ADetails: string);
+begin
+  inherited Create(AMessage);
+  FCode := ACode;
+  FDetails := ADetails;
+  FProposal := JsonStringField(ADetails, 'proposal');
+end;
+
+class function ESegurError.FromLast(ACode: Cardinal): ESegurError;
+var
+  Need: NativeUInt;
+  Msg: UTF8String;
+  Dummy: AnsiChar;
+  D: PSegurBuf;
+  Details, Text: string;
+begin
+  Need := 0;
+  Text := '';
+  segur_last_error_message(@Dummy, 0, @Need);
+  if Need > 1 then
+  begin
+    SetLength(Msg, Need);
+    if segur_last_error_message(PAnsiChar(Msg), Need, @Need) = SEGUR_RESULT_OK then
+    begin
+      SetLength(Msg, Need - 1);
+      Text := FromUtf8(Msg);
+    end;
+  end;
+  if Text = '' then
+    Text := string(AnsiString(segur_result_str(ACode)));
+  Details := '';
+  D := nil;
+  if segur_last_error_details(@D) = SEGUR_RESULT_OK then
+    Details := SegurTakeBuf(D);
+  Result := ESegurError.CreateCode(ACode, Format('segur error %d: %s', [ACode, Text]), Details);
+end;
+
+procedure SegurCheck(R: TSegurResult);
+begin
+  if R <> SEGUR_RESULT_OK then
+    raise ESegurError.FromLast(R);
+end;
+
+{ TSegur }
+
+class function TSegur.Version: string;
+begin
+  Result := string(AnsiString(segur_version()));
+end;
+
+class function TSegur.AbiVersion: Cardinal;
+begin
+  Result := segur_abi_version();
+end;
+
+class function TSegur.CheckMatricule(const Matricule: string; const Key: string): string;
+var
+  M, K: UTF8String;
+  B: PSegurBuf;
+begin
+  M := UTF8String(Matricule);
+  K := UTF8String(Key);
+  B := nil;
+  if Key = '' then
+    SegurCheck(segur_matricule_check(Utf8Ptr(M), Length(M), nil, 0, @B))
+  else
+    SegurCheck(segur_matricule_check(Utf8Ptr(M), Length(M), Utf8Ptr(K), Length(K), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.CheckMatriculeUtf8(const Matricule: UTF8String): string;
+var
+  B: PSegurBuf;
+begin
+  B := nil;
+  SegurCheck(segur_matricule_check(Utf8Ptr(Matricule), Length(Matricule), nil, 0, @B));
+  Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.Normalize15(const Matricule: string): string;
+var
+  M: UTF8String;
+  Out15: array[0..14] of Byte;
+  KeyStatus: Cardinal;
+  I: Integer;
+begin
+  M := UTF8String(Matricule);
+  SegurCheck(segur_matricule_normalize15(Utf8Ptr(M), Length(M), @Out15[0], @KeyStatus));
+  Result := '';
+  for I := 0 to 14 do
+    Result := Result + Char(Out15[I]);
+end;
+
+class function TSegur.Normalize(Field: Cardinal; const Value: string; Confirm: Boolean): string;
+var
+  V: UTF8String;
+  B: PSegurBuf;
+begin
+  V := UTF8String(Value);
+  B := nil;
+  SegurCheck(segur_normalize(Field, Utf8Ptr(V), Length(V), Confirm, @B));
+  Result := SegurTakeBuf(B);
+end;
+
+{ TSegurClient }
+
+constructor TSegurClient.Create(const ConfigPath: string);
+var
+  P: UTF8String;
+begin
+  inherited Create;
+  if segur_abi_version() <> SEGUR_HEADER_ABI_VERSION then
+    raise ESegurError.CreateCode(SEGUR_RESULT_INTERNAL, 'libsegur ABI version mismatch', '');
+  P := UTF8String(ConfigPath);
+  SegurCheck(segur_client_open(Utf8Ptr(P), Length(P), @FHandle));
+end;
+
+destructor TSegurClient.Destroy;
+begin
+  segur_client_free(FHandle);
+  FHandle := nil;
+  inherited Destroy;
+end;
+
+function TSegurClient.IdentityCreate(const LocalId, InputJson: string; Confirm: Boolean; const ActorJson: string): string;
+begin
+  Result := IdentityCreateUtf8(UTF8String(LocalId), UTF8String(InputJson), Confirm, UTF8String(ActorJson));
+end;
+
+function TSegurClient.IdentityCreateUtf8(const LocalId, InputJson: UTF8String; Confirm: Boolean; const ActorJson: UTF8String): string;
+var
+  B: PSegurBuf;
+begin
+  B := nil;
+  SegurCheck(segur_identity_create(FHandle, Utf8Ptr(LocalId), Length(LocalId), Utf8Ptr(InputJson),
+    Length(InputJson), Confirm, Utf8Ptr(ActorJson), Length(ActorJson), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentityGet(const LocalId: string): string;
+var
+  L: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  B := nil;
+  SegurCheck(segur_identity_get(FHandle, Utf8Ptr(L), Length(L), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentityEditTraits(const LocalId, InputJson: string; Confirm, ConfirmDowngrade: Boolean;
+  const Reason, ActorJson: string): string;
+var
+  L, I, R, A: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  I := UTF8String(InputJson);
+  R := UTF8String(Reason);
+  A := UTF8String(ActorJson);
+  B := nil;
+  SegurCheck(segur_identity_edit_traits(FHandle, Utf8Ptr(L), Length(L), Utf8Ptr(I), Length(I), Confirm,
+    ConfirmDowngrade, Utf8Ptr(R), Length(R), Utf8Ptr(A), Length(A), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentityAddDocument(const LocalId, DocCode, ActorJson: string): string;
+var
+  L, C, A: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  C := UTF8String(DocCode);
+  A := UTF8String(ActorJson);
+  B := nil;
+  SegurCheck(segur_identity_add_document(FHandle, Utf8Ptr(L), Length(L), Utf8Ptr(C), Length(C),
+    Utf8Ptr(A), Length(A), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentitySetAttribute(const LocalId: string; Attribute: Cardinal; Value: Boolean;
+  const Reason, ActorJson: string): string;
+var
+  L, R, A: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  R := UTF8String(Reason);
+  A := UTF8String(ActorJson);
+  B := nil;
+  SegurCheck(segur_identity_set_attribute(FHandle, Utf8Ptr(L), Length(L), Attribute, Value,
+    Utf8Ptr(R), Length(R), Utf8Ptr(A), Length(A), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentitySearchInsi(const LocalId, ActorJson: string): string;
+var
+  L, A: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  A := UTF8String(ActorJson);
+  B := nil;
+  SegurCheck(segur_identity_search_insi(FHandle, Utf8Ptr(L), Length(L), Utf8Ptr(A), Length(A), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.InsiSearch(const InputJson: string; Confirm: Boolean; const ActorJson: string): string;
+var
+  I, A: UTF8String;
+  B: PSegurBuf;
+begin
+  I := UTF8String(InputJson);
+  A := UTF8String(ActorJson);
+  B := nil;
+  SegurCheck(segur_insi_search(FHandle, Utf8Ptr(I), Length(I), Confirm, Utf8Ptr(A), Length(A), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.JournalQuery(const QueryJson: string): string;
+var
+  Q: UTF8String;
+  B: PSegurBuf;
+begin
+  Q := UTF8String(QueryJson);
+  B := nil;
+  SegurCheck(segur_journal_query(FHandle, Utf8Ptr(Q), Length(Q), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.JournalExportCsv(const QueryJson: string): string;
+var
+  Q: UTF8String;
+  B: PSegurBuf;
+begin
+  Q := UTF8String(QueryJson);
+  B := nil;
+  SegurCheck(segur_journal_export_csv(FHandle, Utf8Ptr(Q), Length(Q), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+initialization
+{$IFDEF FPC}
+  {$IFNDEF UNICODE}
+  SetMultiByteConversionCodePage(CP_UTF8);
+  {$ENDIF}
+{$ENDIF}
+
+end.

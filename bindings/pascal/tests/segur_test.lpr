@@ -1,0 +1,160 @@
+{ Free Pascal test of Segur.pas against the sandbox (fpc -Mdelphi):
+    segur_test <segur.toml> <run-tag>
+  Prints "ok N - ..." / "not ok N - ..." per assertion and, last, "pascal: P passed, F failed". }
+program segur_test;
+
+{$mode delphi}{$H+}
+
+uses
+  cthreads, cwstring, SysUtils, Segur;
+
+var
+  Passed, Failed: Integer;
+
+procedure Check(Cond: Boolean; const Name: string);
+begin
+  if Cond then
+  begin
+    Inc(Passed);
+    WriteLn('ok ', Passed + Failed, ' - ', Name);
+  end
+  else
+  begin
+    Inc(Failed);
+    WriteLn('not ok ', Passed + Failed, ' - ', Name);
+  end;
+end;
+
+
+const
+  ACTOR = '{"user":"pascal","rpps":"10000000001"}';
+  ADRDEUX = '{"nom_naissance":"ADRDEUX","prenoms":"LAURENT","sexe":"M","date_naissance":"1981-01-01"}';
+  HOUILLES = '{"nom_naissance":"HOUILLES","prenoms":"PIERRE PAUL JACQUES","sexe":"M","date_naissance":"1993-01-27"}';
+
+var
+  Client: TSegurClient;
+  S, Id, Confirm: string;
+  Bad: UTF8String;
+  Code: Cardinal;
+begin
+  Passed := 0;
+  Failed := 0;
+  if ParamCount < 2 then
+  begin
+    WriteLn('usage: segur_test <segur.toml> <run-tag>');
+    Halt(2);
+  end;
+
+  Check(TSegur.AbiVersion = SEGUR_HEADER_ABI_VERSION, 'abi version');
+  Check(Pos('segur-ffi/', TSegur.Version) = 1, 'version');
+
+  S := TSegur.CheckMatricule('1810163220751');
+  Check((Pos('"181016322075140"', S) > 0) and (Pos('computed', S) > 0), 'check matricule');
+  Check(TSegur.Normalize15('181016322075140') = '181016322075140', 'normalize15');
+  Check(Pos('"valid"', TSegur.CheckMatricule('1810163220751', '40')) > 0, 'check matricule with key');
+
+  Code := 0;
+  try
+    TSegur.CheckMatricule('181016322075141');
+  except
+    on E: ESegurError do Code := E.Code;
+  end;
+  Check(Code = SEGUR_RESULT_INVALID_INPUT, 'wrong key raises code 100');
+
+  { D’ÆION needs confirmation. }
+  SetLength(Bad, 8);
+  Bad[1] := 'D'; Bad[2] := AnsiChar($E2); Bad[3] := AnsiChar($80); Bad[4] := AnsiChar($99);
+  Bad[5] := AnsiChar($C3); Bad[6] := AnsiChar($86); Bad[7] := 'I'; Bad[8] := 'O';
+  Confirm := string(Bad) + 'N';
+  Code := 0;
+  S := '';
+  try
+    TSegur.Normalize(SEGUR_FIELD_NOM_NAISSANCE, Confirm, False);
+  except
+    on E: ESegurError do
+    begin
+      Code := E.Code;
+      S := E.Proposal;
+    end;
+  end;
+  Check(Code = SEGUR_RESULT_NEEDS_CONFIRMATION, 'normalize needing confirmation raises code 101');
+  Check(S = 'D''AEION', 'exception carries the proposal');
+  Check(TSegur.Normalize(SEGUR_FIELD_NOM_NAISSANCE, Confirm, True) = 'D''AEION', 'normalize with confirm');
+
+  Code := 0;
+  try
+    TSegur.Normalize(42, 'X', False);
+  except
+    on E: ESegurError do Code := E.Code;
+  end;
+  Check(Code = SEGUR_RESULT_UNKNOWN_ENUM_VALUE, 'unknown field raises code 5');
+
+  SetLength(Bad, 3);
+  Bad[1] := AnsiChar($31);
+  Bad[2] := AnsiChar($C3);
+  Bad[3] := AnsiChar($28);
+  Code := 0;
+  try
+    TSegur.CheckMatriculeUtf8(Bad);
+  except
+    on E: ESegurError do Code := E.Code;
+  end;
+  Check(Code = SEGUR_RESULT_INVALID_UTF8, 'invalid UTF-8 raises code 2');
+
+  Code := 0;
+  try
+    TSegurClient.Create('/nonexistent/segur.toml').Free;
+  except
+    on E: ESegurError do Code := E.Code;
+  end;
+  Check(Code = SEGUR_RESULT_CONFIG, 'missing configuration raises code 400');
+
+  Client := TSegurClient.Create(ParamStr(1));
+  try
+    Id := 'pas-' + ParamStr(2);
+    Code := 0;
+    try
+      Client.IdentityCreate(Id, '{"nom_naissance": ', False, ACTOR);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_JSON, 'malformed JSON raises code 4');
+
+    Code := 0;
+    try
+      Client.IdentityCreateUtf8(UTF8String(Id), Bad, False, ACTOR);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_UTF8, 'invalid UTF-8 JSON raises code 2');
+
+    S := Client.IdentityCreate(Id, ADRDEUX, False, ACTOR);
+    Check(Pos('"status":"PROV"', S) > 0, 'identity create: PROV');
+    S := Client.IdentitySearchInsi(Id, ACTOR);
+    Check((Pos('"code":"00"', S) > 0) and (Pos('"status":"RECUP"', S) > 0), 'INSi search: CR 00, RECUP');
+    S := Client.IdentityAddDocument(Id, 'CN', ACTOR);
+    Check(Pos('"status":"QUAL"', S) > 0, 'add document CN: QUAL');
+    Check(Pos('"status":"QUAL"', Client.IdentityGet(Id)) > 0, 'identity get: QUAL');
+
+    S := Client.InsiSearch(HOUILLES, False, ACTOR);
+    Check(Pos('"code":"01"', S) > 0, 'INSi search HOUILLES: CR 01');
+
+    Code := 0;
+    try
+      Client.IdentityGet('no-such-ipp');
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_NOT_FOUND, 'unknown identity raises code 103');
+
+    S := Client.JournalQuery('{"patient_local_id":"' + Id + '"}');
+    Check(Pos('"ins":"181016322075140"', S) > 0, 'journal query');
+    Check(Pos('id,at,', Client.JournalExportCsv('{}')) = 1, 'journal CSV export');
+  finally
+    Client.Free;
+  end;
+
+  WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
+  if Failed > 0 then
+    Halt(1);
+end.
