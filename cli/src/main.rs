@@ -2,6 +2,7 @@
 //!
 //! Human output by default, `--json` for machines. Exit codes: 0 ok, 1 failed, 2 bad usage.
 
+mod cda_cmd;
 mod demo;
 mod insi_cmd;
 mod journal_cmd;
@@ -33,6 +34,9 @@ enum Command {
     /// The INSi téléservice.
     #[command(subcommand)]
     Insi(InsiCommand),
+    /// CDA R2 documents: build a VSM, parse, PDF copy, XDS metadata.
+    #[command(subcommand)]
+    Cda(CdaCommand),
     /// The journal of exchanges and RNIV changes (dashboards, exports).
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -109,6 +113,46 @@ enum InsiCommand {
     Replay {
         /// The SOAP response file.
         response: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CdaCommand {
+    /// Volet de Synthèse Médicale.
+    #[command(subcommand)]
+    Vsm(VsmCommand),
+    /// Parse a received CDA (level 1 or VSM) into the typed model with item ids.
+    Parse {
+        /// The CDA file.
+        file: PathBuf,
+    },
+    /// Render a CDA to PDF (level 1: its PDF; VSM: its narrative), INS DataMatrix included.
+    Pdf {
+        /// The CDA file.
+        file: PathBuf,
+        /// Output file (default: the MSSanté name `<date>_<type>_<NOM>_<prénom>.pdf`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// XDS metadata derived from the header.
+    Metadata {
+        /// The CDA file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum VsmCommand {
+    /// Build a VSM from a request (summary + document context, see cli/examples/vsm-request.json).
+    Build {
+        /// The request JSON.
+        request: PathBuf,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Client configuration (the patient is looked up in its journal).
+        #[arg(long, default_value = "segur.toml")]
+        config: PathBuf,
     },
 }
 
@@ -247,6 +291,14 @@ fn main() -> ExitCode {
             Command::Insi(InsiCommand::Replay { response }) => {
                 insi_cmd::insi_replay(&out, &response).await
             }
+            Command::Cda(CdaCommand::Vsm(VsmCommand::Build {
+                request,
+                output,
+                config,
+            })) => cda_cmd::vsm_build(&out, &request, &config, &output),
+            Command::Cda(CdaCommand::Parse { file }) => cda_cmd::parse(&out, &file),
+            Command::Cda(CdaCommand::Pdf { file, output }) => cda_cmd::pdf(&out, &file, output),
+            Command::Cda(CdaCommand::Metadata { file }) => cda_cmd::metadata(&out, &file),
             Command::Journal(JournalCommand::Query(f)) => journal_cmd::query(&out, &f),
             Command::Journal(JournalCommand::Export { filter, csv }) => {
                 journal_cmd::export(&out, &filter, &csv)

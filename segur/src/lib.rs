@@ -237,6 +237,12 @@ impl Segur {
         Ok((&r).into())
     }
 
+    /// The identity record itself (for the document crates: `record.qualified()` is the only
+    /// way to an INS that may be transmitted).
+    pub fn identity_record(&self, local_id: &str) -> Result<IdentityRecord> {
+        self.load(local_id)
+    }
+
     /// The identity record.
     pub fn identity_get(&self, local_id: &str) -> Result<IdentityView> {
         Ok((&self.load(local_id)?).into())
