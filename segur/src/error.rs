@@ -19,6 +19,8 @@ pub enum ErrorCode {
     NotFound = 103,
     /// A record with this identifier exists.
     AlreadyExists = 104,
+    /// A document (CDA) is malformed or breaks a CI-SIS rule.
+    InvalidDocument = 105,
     /// The service answered with a SOAP fault (codes kept).
     ServiceFault = 200,
     /// The service's reply is invalid or refused (rules 11/12).
@@ -46,6 +48,9 @@ pub enum SegurError {
     /// From the identity crate (matricule, traits, RNIV, INSi).
     #[error(transparent)]
     Ins(#[from] InsError),
+    /// From the document crate (CDA).
+    #[error(transparent)]
+    Cda(#[from] segur_cda::CdaError),
     /// Configuration.
     #[error("configuration: {0}")]
     Config(String),
@@ -117,6 +122,14 @@ impl SegurError {
                     _ => ErrorCode::InvalidReply,
                 },
                 _ => ErrorCode::InvalidInput,
+            },
+            SegurError::Cda(e) => match e {
+                segur_cda::CdaError::InsRefused(_) => ErrorCode::RnivRefused,
+                segur_cda::CdaError::Input { .. } | segur_cda::CdaError::Json(_) => {
+                    ErrorCode::InvalidInput
+                }
+                segur_cda::CdaError::Pdf(_) => ErrorCode::Internal,
+                _ => ErrorCode::InvalidDocument,
             },
             SegurError::Config(_) => ErrorCode::Config,
             SegurError::Journal(_) => ErrorCode::Journal,

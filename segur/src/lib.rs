@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod cda;
 pub mod config;
 pub mod error;
 pub mod journal;
@@ -30,6 +31,9 @@ use segur_ins_core::{
 use segur_net::trace::{Exchange, MemoryTraceSink, Outcome, TraceSink};
 use uuid::Uuid;
 
+pub use cda::{
+    cda_integrate, cda_metadata, cda_parse, cda_pdf, BuiltDocument, PdfCopy, VsmRequest,
+};
 pub use config::{Config, ConfigBuilder, Password};
 pub use error::{ErrorCode, Result, SegurError};
 pub use journal::{ExchangeQuery, ExchangeRow, Journal, RnivEventRow};
