@@ -6,7 +6,9 @@
 #   2. uniffi-bindgen (the workspace's, same uniffi version) generates fr/segur/segur_uniffi.kt
 #      into $CARGO_TARGET_DIR/kotlin/generated-sources/uniffi (never checked in)
 #   3. mvn test in bindings/kotlin (Maven output in $CARGO_TARGET_DIR/kotlin): JUnit 5 tests that
-#      start `segur sandbox` and call the library through JNA, coroutines for the suspend calls
+#      start `segur sandbox` and call the library through JNA, coroutines for the suspend calls;
+#      the CDA tests read cli/examples/vsm-request.json and the ANS examples of
+#      $SEGUR_REFERENCE/cda/ExemplesCDA (default <repo>/../shared/reference)
 #
 # The first run downloads Kotlin, JNA, kotlinx-coroutines, JUnit and the Maven plugins into
 # ~/.m2 (Maven Central; SEGUR_M2_REPO=<dir> uses another local repository); later runs need no
@@ -47,6 +49,11 @@ if [ -z "${SEGUR_BIN:-}" ] || [ ! -x "$SEGUR_BIN" ]; then
 fi
 export SEGUR_BIN
 echo "SEGUR_BIN=$SEGUR_BIN"
+REFERENCE=${SEGUR_REFERENCE:-$ROOT/../shared/reference}
+REFERENCE=$(cd "$REFERENCE" 2>/dev/null && pwd || echo "$REFERENCE")
+echo "SEGUR_REFERENCE=$REFERENCE"
+# Without it the test reading the ANS examples is skipped (counted in "skipped").
+[ -d "$REFERENCE" ] || echo "warning: $REFERENCE does not exist (set SEGUR_REFERENCE)" >&2
 
 echo "+ uniffi-bindgen generate --language kotlin --out-dir $GEN_DIR"
 rm -rf "$GEN_DIR"
@@ -60,6 +67,7 @@ mkdir -p "$GEN_DIR"
 rm -rf "$REPORTS"
 MVN=(mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml
     -Dsegur.lib.dir="$LIB_DIR" -Dsegur.generated.dir="$GEN_DIR" -Dsegur.build.dir="$BUILD_DIR"
+    -Dsegur.vsm.request="$ROOT/cli/examples/vsm-request.json" -Dsegur.reference="$REFERENCE"
     -Dmaven.wagon.http.retryHandler.count=3 ${SEGUR_M2_REPO:+-Dmaven.repo.local=$SEGUR_M2_REPO})
 echo "+ ${MVN[*]} test"
 # mvn_test: Maven's own output, minus the colour codes Maven 3.8 prints even in batch mode.

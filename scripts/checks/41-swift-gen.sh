@@ -70,6 +70,20 @@ expect "$FLAT" "func identityGet(localId:) throws" 'func identityGet\(localId: S
 expect "$FLAT" "InsiIdentity.ins: Ins" 'public struct InsiIdentity\b[^}]*public let ins: Ins\b'
 expect "$FLAT" "Ins.matricule: MatriculeInfo" 'public struct Ins\b[^}]*public let matricule: MatriculeInfo\b'
 expect "$FLAT" "MatriculeInfo.matricule: String" 'public struct MatriculeInfo\b[^}]*public let matricule: String\b'
+# Documents (CDA R2).
+expect "$FLAT" "cdaVsmBuild throws (sync method)" 'func cdaVsmBuild\(requestJson: String\) ?throws -> BuiltDocument'
+expect "$FLAT" "func cdaParse(xml: Data)" 'public func cdaParse\(xml: Data\) ?throws -> ParsedCda'
+expect "$FLAT" "func cdaIntegrate(xml:selection:)" 'public func cdaIntegrate\(xml: Data, selection: \[String\]\) ?throws -> String'
+expect "$FLAT" "func cdaMetadataJson(xml:)" 'public func cdaMetadataJson\(xml: Data\) ?throws -> String'
+expect "$FLAT" "func cdaPdf(xml:)" 'public func cdaPdf\(xml: Data\) ?throws -> PdfCopy'
+expect "$FLAT" "SegurError.InvalidDocument(code, reason)" 'case InvalidDocument\( ?code: UInt32, ?reason: String ?\)'
+expect "$FLAT" "BuiltDocument.withIns: Bool" 'public struct BuiltDocument\b[^}]*public let withIns: Bool\b'
+expect "$FLAT" "ParsedCda.items: [CdaItem]" 'public struct ParsedCda\b[^}]*public let items: \[CdaItem\]'
+expect "$FLAT" "ParsedCda.patientIns: ReceivedIns?" 'public struct ParsedCda\b[^}]*public let patientIns: ReceivedIns\?'
+expect "$FLAT" "CdaItem.code: CdaCode?" 'public struct CdaItem\b[^}]*public let code: CdaCode\?'
+expect "$FLAT" "enum CdaItemKind { pathologie ... autre }" 'public enum CdaItemKind\b[^}]*case pathologie[^}]*case autre'
+expect "$FLAT" "PdfCopy.pdf: Data" 'public struct PdfCopy\b[^}]*public let pdf: Data\b'
+expect "$HEADER" "header declares cda_parse" 'uniffi_segur_uniffi_fn_func_cda_parse'
 if [ -f docs/readme-swift.md ] && [ -f bindings/swift/Example.swift ] &&
     perl -0ne 'print $1 if /```swift\n(.*?)```/s' docs/readme-swift.md | cmp -s - bindings/swift/Example.swift; then
     ok "docs/readme-swift.md quotes bindings/swift/Example.swift verbatim"

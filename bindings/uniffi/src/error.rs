@@ -56,6 +56,15 @@ pub enum SegurError {
         /// What exists.
         reason: String,
     },
+    /// (105) A document (CDA) is refused: not XML, DOCTYPE, limits, not a `ClinicalDocument`,
+    /// a mandatory part missing, a CI-SIS rule broken.
+    #[error("{reason}")]
+    InvalidDocument {
+        /// Stable code (105).
+        code: u32,
+        /// What is wrong (the element path and rule; no patient data).
+        reason: String,
+    },
     /// (200) The service answered with a SOAP fault; its codes are kept.
     #[error("{reason}")]
     ServiceFault {
@@ -147,6 +156,7 @@ impl SegurError {
             | SegurError::RnivRefused { code, .. }
             | SegurError::NotFound { code, .. }
             | SegurError::AlreadyExists { code, .. }
+            | SegurError::InvalidDocument { code, .. }
             | SegurError::ServiceFault { code, .. }
             | SegurError::InvalidReply { code, .. }
             | SegurError::Transport { code, .. }
@@ -175,6 +185,7 @@ impl From<segur::SegurError> for SegurError {
             ErrorCode::RnivRefused => SegurError::RnivRefused { code, reason },
             ErrorCode::NotFound => SegurError::NotFound { code, reason },
             ErrorCode::AlreadyExists => SegurError::AlreadyExists { code, reason },
+            ErrorCode::InvalidDocument => SegurError::InvalidDocument { code, reason },
             ErrorCode::ServiceFault => {
                 let (subcode, service_code) = e.service_codes().unwrap_or(("", ""));
                 SegurError::ServiceFault {
@@ -219,6 +230,10 @@ mod tests {
         let e: SegurError = segur::SegurError::WouldBlock.into();
         assert_eq!(e.code(), 901);
         assert!(matches!(e, SegurError::Internal { .. }));
+        let e: SegurError =
+            segur::SegurError::Cda(segur_cda::CdaError::NotVsm("templateId")).into();
+        assert_eq!(e.code(), 105);
+        assert!(matches!(e, SegurError::InvalidDocument { .. }), "{e:?}");
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! - [`SegurClient`]: opened from a TOML configuration; synchronous methods for the local
 //!   operations (identity records in the journal), `async` methods for INSi searches — Kotlin
 //!   `suspend fun`, Swift `async throws`.
+//! - Documents (CDA R2): [`SegurClient::cda_vsm_build`] builds a VSM for a recorded patient;
+//!   [`cda_parse`], [`cda_integrate`], [`cda_metadata_json`], [`cda_pdf`] work on a received
+//!   document (synchronous, no state).
 //! - [`SegurError`]: the one error (Kotlin `SegurException`), with the stable codes of
 //!   [`segur::ErrorCode`].
 //!
@@ -25,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cda;
 mod error;
 mod records;
 
@@ -33,6 +37,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Runtime;
 
+pub use cda::*;
 pub use error::{Result, SegurError};
 pub use records::*;
 

@@ -239,6 +239,7 @@ fun SegurException.code(): UInt = when (this) {
     is SegurException.RnivRefused -> code
     is SegurException.NotFound -> code
     is SegurException.AlreadyExists -> code
+    is SegurException.InvalidDocument -> code
     is SegurException.ServiceFault -> code
     is SegurException.InvalidReply -> code
     is SegurException.Transport -> code
