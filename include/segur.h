@@ -57,6 +57,9 @@ enum segur_result
   SEGUR_RESULT_NOT_FOUND = 103,
   // A record with this identifier exists.
   SEGUR_RESULT_ALREADY_EXISTS = 104,
+  // A document (CDA) is malformed or breaks a CI-SIS rule (wrong root, DOCTYPE, missing
+  // element, value outside its value set...).
+  SEGUR_RESULT_INVALID_DOCUMENT = 105,
   // The service answered with a SOAP fault (see the subcode and service code).
   SEGUR_RESULT_SERVICE_FAULT = 200,
   // The service's reply is invalid or refused.
@@ -235,6 +238,70 @@ size_t segur_buf_len(const segur_buf *buf);
 // Must not be called twice with the same value, nor while another thread reads the buffer.
 // Never free a `const segur_buf *` borrowed by a callback.
 void segur_buf_free(segur_buf *buf);
+
+// Builds a VSM (Volet de Synthèse Médicale 2023.01) for a patient recorded in the journal.
+//
+// `request_json` is the request (UTF-8 JSON, the format of `cli/examples/vsm-request.json`:
+// `patient` is the local id of a recorded identity, plus `ipp_root`, authors, custodian,
+// legal authenticator, service event, encounter and the `summary`). The INS is written only
+// when the identity is qualifiée (RNIV rule 28); otherwise the document carries the IPP only.
+// Malformed JSON or JSON not matching the request gives `SEGUR_RESULT_INVALID_JSON`; an
+// unknown patient `SEGUR_RESULT_NOT_FOUND`; a request breaking a CI-SIS rule
+// `SEGUR_RESULT_INVALID_INPUT` or `SEGUR_RESULT_INVALID_DOCUMENT`.
+//
+// On success `*document_out` receives the `BuiltDocument` JSON (`{xml, id, set_id, with_ins}`,
+// `include/schema/built_document.json`) and `*xml_out` the CDA XML itself (UTF-8, ready to
+// send), each in a new `segur_buf` the caller frees with `segur_buf_free`; on failure neither
+// is written. No pointer may be NULL. Does not block on the network. Thread-safe.
+segur_result segur_cda_vsm_build(const segur_client *client,
+                                 const uint8_t *request_json,
+                                 size_t request_json_len,
+                                 segur_buf **document_out,
+                                 segur_buf **xml_out);
+
+// Parses a received CDA (level 1 or VSM) into the typed model: header (patient as received —
+// a received INS is not a qualified identity), VSM version, body kind, and every selectable
+// item with a stable id (`<block>:<entry id>`, the same for the same document).
+//
+// `xml` (`xml_len` bytes) must not be NULL. On success `*parsed_out` receives the JSON of
+// `ParsedDocument` (serde form; a level 1 body's bytes are not included: use `segur_cda_pdf`)
+// in a new `segur_buf` the caller frees with `segur_buf_free`. Thread-safe.
+segur_result segur_cda_parse(const uint8_t *xml, size_t xml_len, segur_buf **parsed_out);
+
+// Selective integration: the items of a received document chosen by the user, as a VSM
+// summary holding exactly that selection.
+//
+// `xml` (`xml_len` bytes) and `selection_json` (a UTF-8 JSON array of item ids, as given by
+// `segur_cda_parse`, e.g. `["pathologies:…","traitements:…"]`) must not be NULL. An id that is
+// not in the document gives `SEGUR_RESULT_INVALID_INPUT`. On success `*summary_out` receives
+// the JSON of `VsmSummary` (serde form, the `summary` of a VSM request) in a new `segur_buf`
+// the caller frees with `segur_buf_free`. Thread-safe.
+segur_result segur_cda_integrate(const uint8_t *xml,
+                                 size_t xml_len,
+                                 const uint8_t *selection_json,
+                                 size_t selection_json_len,
+                                 segur_buf **summary_out);
+
+// The XDS metadata of a document, derived from its header (for the DMP and XDM): class, type,
+// format, confidentiality, facility and practice setting codes, patient ids (the INS as
+// `patientId` when present), authors, times, title, unique id.
+//
+// `xml` (`xml_len` bytes) must not be NULL. On success `*metadata_out` receives the JSON of
+// `XdsMetadata` (serde form) in a new `segur_buf` the caller frees with `segur_buf_free`.
+// Thread-safe.
+segur_result segur_cda_metadata(const uint8_t *xml, size_t xml_len, segur_buf **metadata_out);
+
+// The PDF copy of a document (level 1: its own PDF; VSM: its narrative rendered) and its
+// MSSanté file name `<date>_<type>_<NOM>_<prénom>.pdf`.
+//
+// `xml` (`xml_len` bytes), `pdf_out` and `file_name_out` must not be NULL. On success
+// `*pdf_out` receives the PDF bytes (binary: use `segur_buf_len`, not `strlen`) and
+// `*file_name_out` the file name (UTF-8 text), each in a new `segur_buf` the caller frees with
+// `segur_buf_free`; on failure neither is written. Thread-safe.
+segur_result segur_cda_pdf(const uint8_t *xml,
+                           size_t xml_len,
+                           segur_buf **pdf_out,
+                           segur_buf **file_name_out);
 
 // Opens a client from a TOML configuration file (e.g. the `segur.toml` written by
 // `segur sandbox`): creates or migrates the journal, loads credentials, starts a 2-thread

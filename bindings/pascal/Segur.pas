@@ -5,7 +5,8 @@
   - Result codes are Cardinal constants (SEGUR_RESULT_OK = 0); strings cross as UTF-8 pointer +
     length (UTF8String locals that live until the call returns); rich data as JSON text.
   - TSegur (stateless functions) and TSegurClient wrap the imports and raise ESegurError
-    (Code, Message, Proposal, Details) on failure. Buffers returned by the library are always
+    (Code, Message, Proposal, Details) on failure. Documents (CDA XML, PDF) cross as TBytes:
+    the XML's own encoding declaration applies. Buffers returned by the library are always
     released with segur_buf_free, never with FreeMem.
   - FPC on Unix: put cthreads (and cwstring) first in the program's uses clause. With FPC,
     `string` is an AnsiString: this unit makes UTF-8 the default code page at initialisation
@@ -62,6 +63,7 @@ const
   SEGUR_RESULT_RNIV_REFUSED = Cardinal(102);
   SEGUR_RESULT_NOT_FOUND = Cardinal(103);
   SEGUR_RESULT_ALREADY_EXISTS = Cardinal(104);
+  SEGUR_RESULT_INVALID_DOCUMENT = Cardinal(105);
   SEGUR_RESULT_SERVICE_FAULT = Cardinal(200);
   SEGUR_RESULT_INVALID_REPLY = Cardinal(201);
   SEGUR_RESULT_TRANSPORT = Cardinal(300);
@@ -91,6 +93,11 @@ function segur_last_error_details(details_out: PPSegurBuf): TSegurResult; cdecl;
 function segur_buf_data(buf: PSegurBuf): PByte; cdecl; external SEGUR_LIB;
 function segur_buf_len(buf: PSegurBuf): NativeUInt; cdecl; external SEGUR_LIB;
 procedure segur_buf_free(buf: PSegurBuf); cdecl; external SEGUR_LIB;
+function segur_cda_vsm_build(client: PSegurClient; request_json: PByte; request_json_len: NativeUInt; document_out: PPSegurBuf; xml_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_cda_parse(xml: PByte; xml_len: NativeUInt; parsed_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_cda_integrate(xml: PByte; xml_len: NativeUInt; selection_json: PByte; selection_json_len: NativeUInt; summary_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_cda_metadata(xml: PByte; xml_len: NativeUInt; metadata_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_cda_pdf(xml: PByte; xml_len: NativeUInt; pdf_out: PPSegurBuf; file_name_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_client_open(config_path: PByte; config_path_len: NativeUInt; client_out: PPSegurClient): TSegurResult; cdecl; external SEGUR_LIB;
 procedure segur_client_free(client: PSegurClient); cdecl; external SEGUR_LIB;
 function segur_identity_create(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; actor_json: PByte; actor_json_len: NativeUInt; identity_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
@@ -140,6 +147,16 @@ type
     class function Normalize15(const Matricule: string): string;
     { Normalises a name (Field: SEGUR_FIELD_*); raises code 101 with Proposal without Confirm. }
     class function Normalize(Field: Cardinal; const Value: string; Confirm: Boolean): string;
+    { Documents (CDA). A malformed document, a DOCTYPE or a broken CI-SIS rule raises code 105
+      (SEGUR_RESULT_INVALID_DOCUMENT). }
+    { ParsedDocument JSON (header, vsm_version, body, items with stable ids). }
+    class function CdaParse(const Xml: TBytes): string;
+    { VsmSummary JSON of the items chosen (SelectionJson: JSON array of item ids). }
+    class function CdaIntegrate(const Xml: TBytes; const SelectionJson: string): string;
+    { XdsMetadata JSON derived from the header. }
+    class function CdaMetadata(const Xml: TBytes): string;
+    { The PDF copy and its MSSanté file name. }
+    class function CdaPdf(const Xml: TBytes; out FileName: string): TBytes;
   end;
 
   { A client (journal, INSi). Not for concurrent Free; methods are thread-safe. JSON in, JSON out. }
@@ -161,6 +178,9 @@ type
     function InsiSearch(const InputJson: string; Confirm: Boolean; const ActorJson: string): string;
     function JournalQuery(const QueryJson: string): string;
     function JournalExportCsv(const QueryJson: string): string;
+    { Builds a VSM for a recorded patient (RequestJson: the format of cli/examples/vsm-request.json).
+      Returns the BuiltDocument JSON (include/schema/built_document.json); Xml receives the CDA. }
+    function CdaVsmBuild(const RequestJson: string; out Xml: TBytes): string;
     property Handle: PSegurClient read FHandle;
   end;
 
@@ -170,6 +190,8 @@ procedure SegurCheck(R: TSegurResult);
 function SegurBufText(B: PSegurBuf): string;
 { The text of a buffer, then frees it. }
 function SegurTakeBuf(B: PSegurBuf): string;
+{ The bytes of a buffer, then frees it. }
+function SegurTakeBytes(B: PSegurBuf): TBytes;
 
 implementation
 
@@ -208,6 +230,33 @@ begin
   finally
     segur_buf_free(B);
   end;
+end;
+
+function SegurTakeBytes(B: PSegurBuf): TBytes;
+var
+  N: NativeUInt;
+begin
+  Result := nil;
+  try
+    N := segur_buf_len(B);
+    SetLength(Result, N);
+    if N > 0 then
+      Move(segur_buf_data(B)^, Result[0], N);
+  finally
+    segur_buf_free(B);
+  end;
+end;
+
+var
+  EmptyByte: Byte = 0;
+
+{ Pointer to the bytes; never nil (an empty array gives a valid 0-byte pointer). }
+function BytesPtr(const B: TBytes): PByte; inline;
+begin
+  if Length(B) = 0 then
+    Result := @EmptyByte
+  else
+    Result := @B[0];
 end;
 
 function JsonStringField(const Json, Name: string): string;
@@ -337,6 +386,46 @@ begin
   B := nil;
   SegurCheck(segur_normalize(Field, Utf8Ptr(V), Length(V), Confirm, @B));
   Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.CdaParse(const Xml: TBytes): string;
+var
+  B: PSegurBuf;
+begin
+  B := nil;
+  SegurCheck(segur_cda_parse(BytesPtr(Xml), Length(Xml), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.CdaIntegrate(const Xml: TBytes; const SelectionJson: string): string;
+var
+  S: UTF8String;
+  B: PSegurBuf;
+begin
+  S := UTF8String(SelectionJson);
+  B := nil;
+  SegurCheck(segur_cda_integrate(BytesPtr(Xml), Length(Xml), Utf8Ptr(S), Length(S), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.CdaMetadata(const Xml: TBytes): string;
+var
+  B: PSegurBuf;
+begin
+  B := nil;
+  SegurCheck(segur_cda_metadata(BytesPtr(Xml), Length(Xml), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+class function TSegur.CdaPdf(const Xml: TBytes; out FileName: string): TBytes;
+var
+  P, N: PSegurBuf;
+begin
+  P := nil;
+  N := nil;
+  SegurCheck(segur_cda_pdf(BytesPtr(Xml), Length(Xml), @P, @N));
+  FileName := SegurTakeBuf(N);
+  Result := SegurTakeBytes(P);
 end;
 
 { TSegurClient }
@@ -474,6 +563,19 @@ begin
   B := nil;
   SegurCheck(segur_journal_export_csv(FHandle, Utf8Ptr(Q), Length(Q), @B));
   Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.CdaVsmBuild(const RequestJson: string; out Xml: TBytes): string;
+var
+  R: UTF8String;
+  D, X: PSegurBuf;
+begin
+  R := UTF8String(RequestJson);
+  D := nil;
+  X := nil;
+  SegurCheck(segur_cda_vsm_build(FHandle, Utf8Ptr(R), Length(R), @D, @X));
+  Xml := SegurTakeBytes(X);
+  Result := SegurTakeBuf(D);
 end;
 
 initialization

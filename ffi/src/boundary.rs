@@ -9,9 +9,9 @@
 //!   the functions that read it);
 //! - `ffi_boundary! { default = D; ... }`: for infallible exports, `D` on panic.
 //!
-//! Inside a body, the early-return macros [`try_ref!`], [`try_out!`], [`try_str!`],
-//! [`try_json!`] and [`try_enum!`] check a pointer, a UTF-8 string, a JSON document or an
-//! enumeration number and `return Err(..)` with the right code. Outputs are written last, only
+//! Inside a body, the early-return macros [`try_ref!`], [`try_out!`], [`try_bytes!`],
+//! [`try_str!`], [`try_json!`] and [`try_enum!`] check a pointer, a byte string, a UTF-8 string,
+//! a JSON document or an enumeration number and `return Err(..)` with the right code. Outputs are written last, only
 //! on success.
 
 use std::any::Any;
@@ -57,6 +57,16 @@ macro_rules! try_out {
         if $p.is_null() {
             return Err($crate::error::Failure::null(stringify!($p)));
         }
+    };
+}
+
+/// `&[u8]` from `(const uint8_t *, size_t)` (any bytes, NUL included), or
+/// `return Err(NULL_PARAMETER)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! try_bytes {
+    ($p:ident, $len:ident) => {
+        $crate::boundary::bytes_from(stringify!($p), $p, $len)?
     };
 }
 

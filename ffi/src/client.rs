@@ -16,7 +16,7 @@ use crate::error::{segur_result, set_last_error, Failure};
 /// called from any thread, concurrently; `segur_client_free` must not race with other calls on
 /// the same client.
 pub struct segur_client {
-    inner: BlockingSegur,
+    pub(crate) inner: BlockingSegur,
 }
 
 /// RNIV attributes for `segur_identity_set_attribute` (passed as a `uint32_t`; other values give

@@ -42,6 +42,9 @@ pub enum segur_result {
     NotFound = 103,
     /// A record with this identifier exists.
     AlreadyExists = 104,
+    /// A document (CDA) is malformed or breaks a CI-SIS rule (wrong root, DOCTYPE, missing
+    /// element, value outside its value set...).
+    InvalidDocument = 105,
     /// The service answered with a SOAP fault (see the subcode and service code).
     ServiceFault = 200,
     /// The service's reply is invalid or refused.
@@ -63,7 +66,7 @@ pub enum segur_result {
 }
 
 /// Every code.
-const ALL_RESULTS: [segur_result; 22] = [
+const ALL_RESULTS: [segur_result; 23] = [
     segur_result::Ok,
     segur_result::NullParameter,
     segur_result::InvalidUtf8,
@@ -77,6 +80,7 @@ const ALL_RESULTS: [segur_result; 22] = [
     segur_result::RnivRefused,
     segur_result::NotFound,
     segur_result::AlreadyExists,
+    segur_result::InvalidDocument,
     segur_result::ServiceFault,
     segur_result::InvalidReply,
     segur_result::Transport,
@@ -126,6 +130,10 @@ impl segur_result {
             Self::RnivRefused => ("rniv_refused", c"refused by an RNIV rule"),
             Self::NotFound => ("not_found", c"not found"),
             Self::AlreadyExists => ("already_exists", c"already exists"),
+            Self::InvalidDocument => (
+                "invalid_document",
+                c"malformed document or CI-SIS rule broken",
+            ),
             Self::ServiceFault => ("service_fault", c"the service answered with a fault"),
             Self::InvalidReply => ("invalid_reply", c"the service's reply is invalid"),
             Self::Transport => ("transport", c"network failure"),
@@ -154,6 +162,7 @@ impl From<ErrorCode> for segur_result {
             ErrorCode::RnivRefused => Self::RnivRefused,
             ErrorCode::NotFound => Self::NotFound,
             ErrorCode::AlreadyExists => Self::AlreadyExists,
+            ErrorCode::InvalidDocument => Self::InvalidDocument,
             ErrorCode::ServiceFault => Self::ServiceFault,
             ErrorCode::InvalidReply => Self::InvalidReply,
             ErrorCode::Transport => Self::Transport,

@@ -5,7 +5,8 @@
 //!   on failure the thread-local last error is set (`segur_last_error_message`,
 //!   `segur_last_error_details`); outputs are written **only on success**;
 //! - every pointer is NULL-checked (`SEGUR_RESULT_NULL_PARAMETER`); strings come in as
-//!   `const uint8_t *ptr, size_t len`, UTF-8, not NUL-terminated, validated;
+//!   `const uint8_t *ptr, size_t len`, UTF-8, not NUL-terminated, validated; documents (CDA XML)
+//!   come in as bytes the same way (any bytes; the XML declares its encoding);
 //! - rich data crosses as JSON (schemas in `include/schema/`), returned in `segur_buf` handles
 //!   the caller frees with `segur_buf_free` (never with its own allocator);
 //! - a panic boundary on every export (`SEGUR_RESULT_PANIC`);
@@ -22,6 +23,7 @@
 #[macro_use]
 pub mod boundary;
 pub mod buf;
+pub mod cda;
 pub mod client;
 pub mod error;
 pub mod matricule;

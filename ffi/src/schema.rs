@@ -1,8 +1,13 @@
-//! JSON Schemas of every JSON document crossing the C ABI (published in `include/schema/`).
+//! JSON Schemas of the JSON documents crossing the C ABI (published in `include/schema/`).
+//!
+//! Not published: the VSM request of `segur_cda_vsm_build` (format of
+//! `cli/examples/vsm-request.json`) and the outputs of `segur_cda_parse`, `segur_cda_integrate`
+//! and `segur_cda_metadata`: they are the serde form of `segur-cda` types that have no JSON
+//! Schema derive.
 
 use facade::{
-    Actor, ExchangeQuery, ExchangeRow, IdentityInput, IdentitySearchView, IdentityView,
-    InsiResultView, MatriculeInfo,
+    Actor, BuiltDocument, ExchangeQuery, ExchangeRow, IdentityInput, IdentitySearchView,
+    IdentityView, InsiResultView, MatriculeInfo,
 };
 
 use crate::error::ErrorDetails;
@@ -28,6 +33,7 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
             schemars::schema_for!(Vec<ExchangeRow>),
         ),
         ("error_details.json", schemars::schema_for!(ErrorDetails)),
+        ("built_document.json", schemars::schema_for!(BuiltDocument)),
     ];
     all.into_iter()
         .map(|(name, s)| {

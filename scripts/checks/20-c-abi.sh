@@ -7,6 +7,9 @@
 #   compile      gcc -std=c99 -Wall -Wextra -Werror -pedantic: smoke.c, example.c;
 #                g++ -std=c++17 -Wall -Wextra -Werror: -fsyntax-only and a linked run
 #   smoke        ffi/tests/c/smoke.c against the sandbox: every assertion counts as one test
+#                (identity, INSi, journal; CDA: a VSM built from cli/examples/vsm-request.json for
+#                a qualifiée identity, parsed, integrated, metadata, PDF; the ANS example
+#                $SEGUR_REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml parsed)
 #   example      the docs/readme-c.md example (also linked statically with libsegur.a)
 #   valgrind     smoke.c under valgrind --leak-check=full --errors-for-leak-kinds=definite
 #                (ffi/tests/c/valgrind.supp: ring's AES-GCM assembly false positive only)
@@ -17,6 +20,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/segur/target}
 LIBDIR=$CARGO_TARGET_DIR/debug
+REFERENCE=${SEGUR_REFERENCE:-$ROOT/../shared/reference}
+VSM_REQUEST=$ROOT/cli/examples/vsm-request.json
+ANS_VSM=$REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml
 P=0
 F=0
 pass() { P=$((P + 1)); echo "ok - $*"; }
@@ -94,7 +100,7 @@ check "g++ -std=c++17 build cpp_compile.cpp" g++ -std=c++17 -Wall -Wextra -Werro
 [ -x "$WORK/cpp_compile" ] && check "C++ program runs" "$WORK/cpp_compile"
 TAG="c$$-$(date +%s)"
 if [ -x "$WORK/smoke" ]; then
-    timeout 300 "$WORK/smoke" "$CONFIG" "$TAG-1" >"$WORK/smoke.out" 2>&1
+    timeout 300 "$WORK/smoke" "$CONFIG" "$TAG-1" "$VSM_REQUEST" "$ANS_VSM" >"$WORK/smoke.out" 2>&1
     rc=$?
     grep -v '^ok ' "$WORK/smoke.out"
     read -r sp sf < <(sed -n 's/^smoke: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/smoke.out")
@@ -108,7 +114,7 @@ fi
 if [ -x "$WORK/smoke" ]; then
     if command -v valgrind >/dev/null; then
         if timeout 900 valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-            --suppressions=ffi/tests/c/valgrind.supp "$WORK/smoke" "$CONFIG" "$TAG-2" >"$WORK/vg.out" 2>&1; then
+            --suppressions=ffi/tests/c/valgrind.supp "$WORK/smoke" "$CONFIG" "$TAG-2" "$VSM_REQUEST" "$ANS_VSM" >"$WORK/vg.out" 2>&1; then
             pass "valgrind smoke.c: 0 errors, 0 definite leaks"
         else
             grep -v '^ok ' "$WORK/vg.out" | tail -60

@@ -4,13 +4,16 @@
 #   sync     ffi/tests/pascal_in_sync.rs: the imports of Segur.pas == the functions of segur.h
 #            (generated section up to date, same parameter counts)
 #   compile  fpc -Mdelphi bindings/pascal/tests/segur_test.lpr (linked with libsegur.so)
-#   run      segur_test against a sandbox: every assertion counts as one test
+#   run      segur_test against a sandbox: every assertion counts as one test (identity, INSi,
+#            journal; CDA: VSM from cli/examples/vsm-request.json, parse, integrate, metadata,
+#            PDF, the ANS example $SEGUR_REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml)
 # Last line: "segur-check: N passed, M failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/segur/target}
 LIBDIR=$CARGO_TARGET_DIR/debug
+REFERENCE=${SEGUR_REFERENCE:-$ROOT/../shared/reference}
 P=0
 F=0
 pass() { P=$((P + 1)); echo "ok - $*"; }
@@ -57,7 +60,8 @@ done
 if grep -q '^ready' "$WORK/sandbox.log"; then pass "sandbox started"; else cat "$WORK/sandbox.log"; fail "sandbox started"; finish; fi
 
 LD_LIBRARY_PATH=$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout 300 \
-    "$WORK/segur_test" "$WORK/sandbox/segur.toml" "p$$-$(date +%s)" >"$WORK/test.out" 2>&1
+    "$WORK/segur_test" "$WORK/sandbox/segur.toml" "p$$-$(date +%s)" \
+    "$ROOT/cli/examples/vsm-request.json" "$REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml" >"$WORK/test.out" 2>&1
 rc=$?
 grep -v '^ok ' "$WORK/test.out"
 read -r tp tf < <(sed -n 's/^pascal: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/test.out")

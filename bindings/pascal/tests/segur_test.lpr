@@ -1,12 +1,12 @@
 { Free Pascal test of Segur.pas against the sandbox (fpc -Mdelphi):
-    segur_test <segur.toml> <run-tag>
+    segur_test <segur.toml> <run-tag> <vsm-request.json> <ANS VSM_1.4_2022.01.xml>
   Prints "ok N - ..." / "not ok N - ..." per assertion and, last, "pascal: P passed, F failed". }
 program segur_test;
 
 {$mode delphi}{$H+}
 
 uses
-  cthreads, cwstring, SysUtils, Segur;
+  cthreads, cwstring, SysUtils, Classes, Segur;
 
 var
   Passed, Failed: Integer;
@@ -25,6 +25,62 @@ begin
   end;
 end;
 
+function ReadBytes(const Path: string): TBytes;
+var
+  F: TFileStream;
+begin
+  Result := nil;
+  F := TFileStream.Create(Path, fmOpenRead or fmShareDenyWrite);
+  try
+    SetLength(Result, F.Size);
+    if F.Size > 0 then
+      F.ReadBuffer(Result[0], F.Size);
+  finally
+    F.Free;
+  end;
+end;
+
+function BytesOf8(const S: UTF8String): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, Length(S));
+  if Length(S) > 0 then
+    Move(S[1], Result[0], Length(S));
+end;
+
+function TextOf8(const B: TBytes): string;
+var
+  U: UTF8String;
+begin
+  SetLength(U, Length(B));
+  if Length(B) > 0 then
+    Move(B[0], U[1], Length(B));
+  Result := string(U);
+end;
+
+{ The id of the first and second items of a ParsedDocument JSON ("id":"<block>:<entry>","kind"). }
+function ItemId(const Json: string; N: Integer): string;
+var
+  P, E: Integer;
+  Rest: string;
+begin
+  Result := '';
+  Rest := Copy(Json, Pos('"items":[', Json), MaxInt);
+  while N > 0 do
+  begin
+    P := Pos('{"id":"', Rest);
+    if P = 0 then
+      Exit;
+    Rest := Copy(Rest, P + 7, MaxInt);
+    E := Pos('"', Rest);
+    if Copy(Rest, E, 10) = '","kind":"' then
+    begin
+      Dec(N);
+      if N = 0 then
+        Result := Copy(Rest, 1, E - 1);
+    end;
+  end;
+end;
 
 const
   ACTOR = '{"user":"pascal","rpps":"10000000001"}';
@@ -33,15 +89,16 @@ const
 
 var
   Client: TSegurClient;
-  S, Id, Confirm: string;
+  S, Id, Confirm, Request, FileName: string;
+  Xml, Pdf: TBytes;
   Bad: UTF8String;
   Code: Cardinal;
 begin
   Passed := 0;
   Failed := 0;
-  if ParamCount < 2 then
+  if ParamCount < 4 then
   begin
-    WriteLn('usage: segur_test <segur.toml> <run-tag>');
+    WriteLn('usage: segur_test <segur.toml> <run-tag> <vsm-request.json> <VSM_1.4_2022.01.xml>');
     Halt(2);
   end;
 
@@ -150,6 +207,52 @@ begin
     S := Client.JournalQuery('{"patient_local_id":"' + Id + '"}');
     Check(Pos('"ins":"181016322075140"', S) > 0, 'journal query');
     Check(Pos('id,at,', Client.JournalExportCsv('{}')) = 1, 'journal CSV export');
+
+    { Documents: a VSM for the qualifiée identity Id (the request's patient IPP-0001 replaced). }
+    Request := StringReplace(TextOf8(ReadBytes(ParamStr(3))), '"patient": "IPP-0001"',
+      '"patient": "' + Id + '"', []);
+    Check(Pos(Id, Request) > 0, 'VSM request read, patient replaced');
+    S := Client.CdaVsmBuild(Request, Xml);
+    Check((Pos('"with_ins":true', S) > 0) and (Pos('ClinicalDocument', TextOf8(Xml)) > 0),
+      'VSM build: with INS, XML returned');
+    S := TSegur.CdaParse(Xml);
+    Check((ItemId(S, 1) <> '') and (ItemId(S, 2) <> ''), 'CDA parse: items');
+    S := TSegur.CdaIntegrate(Xml, '["' + ItemId(S, 1) + '","' + ItemId(S, 2) + '"]');
+    Check(Pos('"version"', S) > 0, 'CDA integrate two items');
+    Check(Pos('181016322075140', TSegur.CdaMetadata(Xml)) > 0, 'CDA metadata: the INS');
+    Pdf := TSegur.CdaPdf(Xml, FileName);
+    Check((Length(Pdf) > 5) and (TextOf8(Copy(Pdf, 0, 5)) = '%PDF-') and
+      (Copy(FileName, Length(FileName) - 3, 4) = '.pdf'), 'CDA PDF copy and file name');
+    Check(Pos('"items":[', TSegur.CdaParse(ReadBytes(ParamStr(4)))) > 0, 'CDA parse ANS example');
+
+    Code := 0;
+    try
+      TSegur.CdaParse(BytesOf8('<html xmlns="http://www.w3.org/1999/xhtml"/>'));
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_DOCUMENT, 'non-CDA XML raises code 105');
+    Code := 0;
+    try
+      TSegur.CdaPdf(nil, FileName);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_DOCUMENT, 'empty document raises code 105');
+    Code := 0;
+    try
+      Client.CdaVsmBuild('{"patient":', Xml);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_JSON, 'malformed VSM request raises code 4');
+    Code := 0;
+    try
+      Client.CdaVsmBuild(StringReplace(Request, '"patient": "' + Id + '"', '"patient": "no-such-ipp"', []), Xml);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_NOT_FOUND, 'VSM for an unknown patient raises code 103');
   finally
     Client.Free;
   end;

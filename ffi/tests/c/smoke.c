@@ -1,5 +1,8 @@
 /* C smoke test of libsegur (C99, gcc -std=c99 -Wall -Wextra -Werror -pedantic), run by
- * scripts/checks/20-c-abi.sh against a sandbox: ./smoke <segur.toml> <run-tag>.
+ * scripts/checks/20-c-abi.sh against a sandbox:
+ *   ./smoke <segur.toml> <run-tag> <vsm-request.json> <ANS VSM_1.4_2022.01.xml>
+ * (the request is cli/examples/vsm-request.json; its patient IPP-0001 is created per run as
+ * IPP-0001-<run-tag>, since the script runs this program twice against one sandbox).
  * Prints one "ok N - ..." / "not ok N - ..." line per assertion and, last,
  * "smoke: P passed, F failed". Exit status 0 iff F == 0. */
 #define _POSIX_C_SOURCE 200809L
@@ -201,6 +204,246 @@ static void test_stateless(void) {
   CHECK(1, "buf_free(NULL), client_free(NULL)");
 }
 
+/* ---- documents (CDA) ------------------------------------------------------------------ */
+
+/* The whole file in a malloc'd buffer (NUL added, not counted in *len); NULL when unreadable. */
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  size_t cap = 0, n = 0, got;
+  if (f == NULL) return NULL;
+  for (;;) {
+    if (n + 4096 + 1 > cap) {
+      char *nb;
+      cap = cap == 0 ? 65536 : cap * 2;
+      nb = (char *)realloc(buf, cap);
+      if (nb == NULL) break;
+      buf = nb;
+    }
+    got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (got == 0) break;
+  }
+  fclose(f);
+  if (buf != NULL) buf[n] = 0;
+  *len = n;
+  return buf;
+}
+
+/* Occurrences of `needle` in the text of `b`. */
+static int count(const segur_buf *b, const char *needle) {
+  const char *p = b == NULL ? NULL : txt(b);
+  int n = 0;
+  while (p != NULL && (p = strstr(p, needle)) != NULL) {
+    n++;
+    p += strlen(needle);
+  }
+  return n;
+}
+
+/* A malloc'd copy of `src` with the first `from` replaced by `to` (NULL when `from` is absent). */
+static char *replace_once(const char *src, const char *from, const char *to) {
+  const char *at = strstr(src, from);
+  char *out;
+  size_t head, tail;
+  if (at == NULL) return NULL;
+  head = (size_t)(at - src);
+  tail = strlen(at + strlen(from));
+  out = (char *)malloc(head + strlen(to) + tail + 1);
+  if (out == NULL) return NULL;
+  memcpy(out, src, head);
+  memcpy(out + head, to, strlen(to));
+  memcpy(out + head + strlen(to), at + strlen(from), tail + 1);
+  return out;
+}
+
+/* The number of items of a segur_cda_parse JSON, and the first two item ids (each item
+ * serialises as {"id":"<block>:<entry>","kind":"...",...}). */
+static int item_ids(const segur_buf *parsed, char *id1, char *id2, size_t cap) {
+  const char *p = strstr(txt(parsed), "\"items\":[");
+  int count = 0;
+  if (p == NULL) return 0;
+  while ((p = strstr(p, "{\"id\":\"")) != NULL) {
+    const char *start = p + 7, *end = strchr(start, '"');
+    if (end == NULL) break;
+    if (strncmp(end, "\",\"kind\":\"", 10) == 0) {
+      size_t n = (size_t)(end - start);
+      char *dst = count == 0 ? id1 : count == 1 ? id2 : NULL;
+      if (dst != NULL && n < cap) {
+        memcpy(dst, start, n);
+        dst[n] = 0;
+      }
+      count++;
+    }
+    p = end;
+  }
+  return count;
+}
+
+static void test_cda_null_args(const segur_client *c) {
+  segur_buf *b = NULL, *b2 = NULL;
+  const char *x = "<x/>";
+  CHECK(segur_cda_vsm_build(NULL, S("{}"), &b, &b2) == SEGUR_RESULT_NULL_PARAMETER, "cda_vsm_build NULL client");
+  CHECK(segur_cda_vsm_build(c, NULL, 2, &b, &b2) == SEGUR_RESULT_NULL_PARAMETER, "cda_vsm_build NULL request");
+  CHECK(segur_cda_vsm_build(c, S("{}"), NULL, &b2) == SEGUR_RESULT_NULL_PARAMETER, "cda_vsm_build NULL document_out");
+  CHECK(segur_cda_vsm_build(c, S("{}"), &b, NULL) == SEGUR_RESULT_NULL_PARAMETER, "cda_vsm_build NULL xml_out");
+  CHECK(segur_cda_parse(NULL, 4, &b) == SEGUR_RESULT_NULL_PARAMETER, "cda_parse NULL xml");
+  CHECK(segur_cda_parse(S(x), NULL) == SEGUR_RESULT_NULL_PARAMETER, "cda_parse NULL out");
+  CHECK(segur_cda_integrate(NULL, 4, S("[]"), &b) == SEGUR_RESULT_NULL_PARAMETER, "cda_integrate NULL xml");
+  CHECK(segur_cda_integrate(S(x), NULL, 2, &b) == SEGUR_RESULT_NULL_PARAMETER, "cda_integrate NULL selection");
+  CHECK(segur_cda_integrate(S(x), S("[]"), NULL) == SEGUR_RESULT_NULL_PARAMETER, "cda_integrate NULL out");
+  CHECK(segur_cda_metadata(NULL, 4, &b) == SEGUR_RESULT_NULL_PARAMETER, "cda_metadata NULL xml");
+  CHECK(segur_cda_metadata(S(x), NULL) == SEGUR_RESULT_NULL_PARAMETER, "cda_metadata NULL out");
+  CHECK(segur_cda_pdf(NULL, 4, &b, &b2) == SEGUR_RESULT_NULL_PARAMETER, "cda_pdf NULL xml");
+  CHECK(segur_cda_pdf(S(x), NULL, &b2) == SEGUR_RESULT_NULL_PARAMETER, "cda_pdf NULL pdf_out");
+  CHECK(segur_cda_pdf(S(x), &b, NULL) == SEGUR_RESULT_NULL_PARAMETER, "cda_pdf NULL file_name_out");
+  CHECK(b == NULL && b2 == NULL, "cda: no output written by any failed call");
+}
+
+static void test_cda(const segur_client *c, const char *tag, const char *request_path,
+                     const char *ans_path) {
+  segur_buf *b = NULL, *doc = NULL, *xml = NULL, *parsed = NULL, *pdf = NULL, *name = NULL;
+  segur_result r;
+  char ipp[96], patient[128], sel[1200], id1[512], id2[512];
+  char *file, *request, *unknown;
+  size_t len = 0;
+  int n;
+  /* Bytes, not a C string: an embedded NUL, then a valid-looking end. */
+  static const uint8_t WITH_NUL[] = "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">\0</ClinicalDocument>";
+
+  test_cda_null_args(c);
+
+  /* Bad documents. */
+  r = segur_cda_parse(S("<html xmlns=\"http://www.w3.org/1999/xhtml\"><body/></html>"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_DOCUMENT && b == NULL, "cda_parse non-CDA XML: INVALID_DOCUMENT (105)");
+  CHECK(strcmp(segur_result_str(SEGUR_RESULT_INVALID_DOCUMENT), "malformed document or CI-SIS rule broken") == 0,
+        "segur_result_str(INVALID_DOCUMENT)");
+  {
+    segur_buf *d = NULL;
+    r = segur_last_error_details(&d);
+    CHECK(r == SEGUR_RESULT_OK && contains(d, "\"code\":105") && contains(d, "\"name\":\"invalid_document\""),
+          "last_error_details: code 105, invalid_document");
+    segur_buf_free(d);
+  }
+  r = segur_cda_parse(S("<?xml version=\"1.0\"?><!DOCTYPE ClinicalDocument [<!ENTITY x \"y\">]>"
+                        "<ClinicalDocument xmlns=\"urn:hl7-org:v3\">&x;</ClinicalDocument>"),
+                      &b);
+  CHECK(r == SEGUR_RESULT_INVALID_DOCUMENT && b == NULL, "cda_parse DOCTYPE: INVALID_DOCUMENT");
+  r = segur_cda_parse(WITH_NUL, sizeof WITH_NUL - 1, &b);
+  CHECK(r == SEGUR_RESULT_INVALID_DOCUMENT && b == NULL, "cda_parse bytes with a NUL: INVALID_DOCUMENT");
+  r = segur_cda_metadata(S("not xml at all"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_DOCUMENT && b == NULL, "cda_metadata not XML: INVALID_DOCUMENT");
+  r = segur_cda_pdf(S("<foo/>"), &pdf, &name);
+  CHECK(r == SEGUR_RESULT_INVALID_DOCUMENT && pdf == NULL && name == NULL, "cda_pdf non-CDA: INVALID_DOCUMENT, no output");
+
+  /* Bad requests. */
+  r = segur_cda_vsm_build(c, S("{\"patient\":"), &doc, &xml);
+  CHECK(r == SEGUR_RESULT_INVALID_JSON && doc == NULL && xml == NULL, "cda_vsm_build malformed JSON: INVALID_JSON");
+  r = segur_cda_vsm_build(c, S("{\"patient\":\"x\"}"), &doc, &xml);
+  CHECK(r == SEGUR_RESULT_INVALID_JSON && doc == NULL, "cda_vsm_build incomplete request: INVALID_JSON");
+  r = segur_cda_vsm_build(c, BAD_UTF8, sizeof BAD_UTF8, &doc, &xml);
+  CHECK(r == SEGUR_RESULT_INVALID_UTF8 && doc == NULL, "cda_vsm_build invalid UTF-8: INVALID_UTF8");
+
+  /* A qualifiée identity: create, INSi (RECUP), document CN (QUAL). */
+  snprintf(ipp, sizeof ipp, "IPP-0001-%s", tag);
+  snprintf(patient, sizeof patient, "\"patient\": \"%s\"", ipp);
+  r = segur_identity_create(c, S(ipp), S(ADRDEUX), false, S(ACTOR), &b);
+  CHECK(r == SEGUR_RESULT_OK, "cda: identity_create IPP-0001");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_identity_search_insi(c, S(ipp), S(ACTOR), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"status\":\"RECUP\""), "cda: INSi search: RECUP");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_identity_add_document(c, S(ipp), S("CN"), S(ACTOR), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"status\":\"QUAL\""), "cda: document CN: QUAL");
+  segur_buf_free(b);
+  b = NULL;
+
+  file = read_file(request_path, &len);
+  CHECK(file != NULL, "read vsm-request.json");
+  if (file == NULL) return;
+  request = replace_once(file, "\"patient\": \"IPP-0001\"", patient);
+  unknown = replace_once(file, "\"patient\": \"IPP-0001\"", "\"patient\": \"no-such-ipp\"");
+  free(file);
+  CHECK(request != NULL && unknown != NULL, "vsm-request.json has \"patient\": \"IPP-0001\"");
+  if (request == NULL || unknown == NULL) {
+    free(request);
+    free(unknown);
+    return;
+  }
+
+  r = segur_cda_vsm_build(c, S(unknown), &doc, &xml);
+  CHECK(r == SEGUR_RESULT_NOT_FOUND && doc == NULL && xml == NULL, "cda_vsm_build unknown patient: NOT_FOUND");
+  free(unknown);
+
+  r = segur_cda_vsm_build(c, S(request), &doc, &xml);
+  free(request);
+  CHECK(r == SEGUR_RESULT_OK && contains(doc, "\"with_ins\":true") && contains(doc, "\"set_id\":\"") &&
+            contains(doc, "\"xml\":\""),
+        "cda_vsm_build: BuiltDocument JSON, with_ins");
+  CHECK(r == SEGUR_RESULT_OK && strncmp(txt(xml), "<?xml", 5) == 0 && contains(xml, "ClinicalDocument") &&
+            contains(xml, "181016322075140") && strlen(txt(xml)) == segur_buf_len(xml),
+        "cda_vsm_build: XML with the INS");
+  segur_buf_free(doc);
+  doc = NULL;
+  if (r != SEGUR_RESULT_OK) return;
+
+  /* Parse, integrate two items, metadata, PDF. */
+  r = segur_cda_parse(segur_buf_data(xml), segur_buf_len(xml), &parsed);
+  n = r == SEGUR_RESULT_OK ? item_ids(parsed, id1, id2, sizeof id1) : 0;
+  CHECK(r == SEGUR_RESULT_OK && n > 0 && contains(parsed, "\"vsm_version\""), "cda_parse built VSM: items > 0");
+  printf("#   items: %d (%s, %s)\n", n, n > 0 ? id1 : "-", n > 1 ? id2 : "-");
+  segur_buf_free(parsed);
+  parsed = NULL;
+  if (n >= 2) {
+    snprintf(sel, sizeof sel, "[\"%s\",\"%s\"]", id1, id2);
+    r = segur_cda_integrate(segur_buf_data(xml), segur_buf_len(xml), S(sel), &b);
+    CHECK(r == SEGUR_RESULT_OK && txt(b)[0] == '{' && contains(b, "\"version\"") &&
+              count(b, "\"label\":\"") == 2 && contains(b, "\"traitements\":[]"),
+          "cda_integrate two items: a VsmSummary of exactly 2 items");
+    segur_buf_free(b);
+    b = NULL;
+  } else {
+    CHECK(0, "cda_integrate two items: need 2 items");
+  }
+  r = segur_cda_integrate(segur_buf_data(xml), segur_buf_len(xml), S("[\"no-such-item\"]"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "cda_integrate unknown item: INVALID_INPUT");
+  r = segur_cda_integrate(segur_buf_data(xml), segur_buf_len(xml), S("[1,2]"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_JSON && b == NULL, "cda_integrate selection not strings: INVALID_JSON");
+  r = segur_cda_metadata(segur_buf_data(xml), segur_buf_len(xml), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "181016322075140") && contains(b, "\"unique_id\""),
+        "cda_metadata: patientId with the INS");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_cda_pdf(segur_buf_data(xml), segur_buf_len(xml), &pdf, &name);
+  CHECK(r == SEGUR_RESULT_OK && segur_buf_len(pdf) > 5 && memcmp(segur_buf_data(pdf), "%PDF-", 5) == 0,
+        "cda_pdf: starts with %PDF-");
+  CHECK(r == SEGUR_RESULT_OK && segur_buf_len(name) > 4 &&
+            strcmp(txt(name) + segur_buf_len(name) - 4, ".pdf") == 0,
+        "cda_pdf: file name *.pdf");
+  segur_buf_free(pdf);
+  segur_buf_free(name);
+  segur_buf_free(xml);
+
+  /* The ANS example (bytes as read from the file). */
+  file = read_file(ans_path, &len);
+  CHECK(file != NULL, "read the ANS example VSM_1.4_2022.01.xml");
+  if (file == NULL) {
+    printf("#   cannot read %s (set SEGUR_REFERENCE)\n", ans_path);
+    return;
+  }
+  r = segur_cda_parse((const uint8_t *)file, len, &parsed);
+  n = r == SEGUR_RESULT_OK ? item_ids(parsed, id1, id2, sizeof id1) : 0;
+  CHECK(r == SEGUR_RESULT_OK && n > 0, "cda_parse ANS VSM_1.4_2022.01.xml: items > 0");
+  printf("#   ANS example items: %d\n", n);
+  segur_buf_free(parsed);
+  r = segur_cda_metadata((const uint8_t *)file, len, &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"type_code\""), "cda_metadata ANS example");
+  segur_buf_free(b);
+  free(file);
+}
+
 /* ---- client --------------------------------------------------------------------------- */
 
 static void test_null_client_args(const segur_client *c) {
@@ -226,7 +469,8 @@ static void test_null_client_args(const segur_client *c) {
   CHECK(b == NULL, "no output written by any failed call");
 }
 
-static void test_client(const char *config, const char *tag) {
+static void test_client(const char *config, const char *tag, const char *request_path,
+                        const char *ans_path) {
   segur_client *c = NULL;
   segur_buf *b = NULL;
   segur_result r;
@@ -346,16 +590,18 @@ static void test_client(const char *config, const char *tag) {
   CHECK(r == SEGUR_RESULT_OK && strncmp(txt(b), "id,at,", 6) == 0, "journal_export_csv");
   segur_buf_free(b);
 
+  test_cda(c, tag, request_path, ans_path);
   segur_client_free(c);
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s <segur.toml> <run-tag>\n", argv[0]);
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s <segur.toml> <run-tag> <vsm-request.json> <VSM_1.4_2022.01.xml>\n",
+            argv[0]);
     return 2;
   }
   test_stateless();
-  test_client(argv[1], argv[2]);
+  test_client(argv[1], argv[2], argv[3], argv[4]);
   printf("smoke: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }
