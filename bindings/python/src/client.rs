@@ -11,6 +11,7 @@ use pyo3::types::PyString;
 use segur::{ExchangeQuery, Segur, SegurError};
 use tokio::runtime::Runtime;
 
+use crate::cda::{BuiltDocument, Request};
 use crate::errors::{invalid_input, to_pyerr};
 use crate::types::{
     opt, Actor, Exchange, Identity, IdentityInput, IdentitySearch, InsiResult, RnivEvent, Text,
@@ -37,7 +38,7 @@ fn runtime() -> Result<&'static Runtime, SegurError> {
 }
 
 /// Runs `f` with the GIL released (it must not touch Python objects).
-fn detached<T: Send>(
+pub(crate) fn detached<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> Result<T, SegurError> + Send,
 ) -> PyResult<T> {
@@ -366,6 +367,15 @@ impl Client {
                 .map(Into::into)
                 .collect())
         })
+    }
+
+    /// Builds a VSM (synthèse médicale, CDA R2) for a recorded patient from a request: a `dict`
+    /// or its JSON `str` (the format of `cli/examples/vsm-request.json`; `patient` is the local
+    /// id). The INS is written only when the identity is qualifiée (`with_ins`). A malformed
+    /// request raises `InsError`, an unknown patient `NotFoundError`.
+    fn cda_vsm_build(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<BuiltDocument> {
+        let request = Request::extract(request)?;
+        detached(py, || request.build(&self.inner))
     }
 
     fn __repr__(&self) -> String {

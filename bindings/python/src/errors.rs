@@ -7,6 +7,7 @@
 //! ├── RnivError(SegurError)                    102 an RNIV rule refuses the operation
 //! ├── NotFoundError(SegurError, LookupError)   103
 //! ├── AlreadyExistsError(SegurError)           104
+//! ├── DocumentError(SegurError, ValueError)    105 a CDA document refused (XML, CI-SIS rule)
 //! ├── InsiError(SegurError)                    200 SOAP fault (.subcode, .service_code), 201 invalid reply
 //! ├── TransportError(SegurError, ConnectionError)   300
 //! │   ├── TimeoutError(TransportError, builtins.TimeoutError)  301
@@ -37,6 +38,7 @@ pub(crate) struct Exceptions {
     pub rniv: Py<PyType>,
     pub not_found: Py<PyType>,
     pub already_exists: Py<PyType>,
+    pub document: Py<PyType>,
     pub insi: Py<PyType>,
     pub transport: Py<PyType>,
     pub timeout: Py<PyType>,
@@ -128,6 +130,14 @@ fn build(py: Python<'_>) -> PyResult<Exceptions> {
         "A record with this identifier already exists (code 104).",
         &[("code", int(py, ErrorCode::AlreadyExists))],
     )?;
+    let document = class(
+        py,
+        "DocumentError",
+        &[b(&segur), py.get_type::<PyValueError>()],
+        "A CDA document is refused: not XML, DOCTYPE or entities, limits, not a ClinicalDocument, \
+         missing or invalid CI-SIS element (code 105).",
+        &[("code", int(py, ErrorCode::InvalidDocument))],
+    )?;
     let insi = class(
         py,
         "InsiError",
@@ -184,6 +194,7 @@ fn build(py: Python<'_>) -> PyResult<Exceptions> {
         rniv,
         not_found,
         already_exists,
+        document,
         insi,
         transport,
         timeout,
@@ -209,6 +220,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         &e.rniv,
         &e.not_found,
         &e.already_exists,
+        &e.document,
         &e.insi,
         &e.transport,
         &e.timeout,
@@ -231,6 +243,7 @@ fn instance(py: Python<'_>, e: &SegurError) -> PyResult<PyErr> {
         ErrorCode::RnivRefused => &x.rniv,
         ErrorCode::NotFound => &x.not_found,
         ErrorCode::AlreadyExists => &x.already_exists,
+        ErrorCode::InvalidDocument => &x.document,
         ErrorCode::ServiceFault | ErrorCode::InvalidReply => &x.insi,
         ErrorCode::Transport => &x.transport,
         ErrorCode::Timeout => &x.timeout,

@@ -10,6 +10,7 @@
 
 #![deny(unsafe_code)]
 
+mod cda;
 mod client;
 mod errors;
 mod types;
@@ -77,9 +78,14 @@ fn _segur(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::IdentitySearch>()?;
     m.add_class::<types::Exchange>()?;
     m.add_class::<types::RnivEvent>()?;
+    m.add_class::<cda::BuiltDocument>()?;
     m.add_class::<client::Client>()?;
     m.add_function(wrap_pyfunction!(check_matricule, m)?)?;
     m.add_function(wrap_pyfunction!(is_valid_matricule, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
+    m.add_function(wrap_pyfunction!(cda::cda_parse, m)?)?;
+    m.add_function(wrap_pyfunction!(cda::cda_integrate, m)?)?;
+    m.add_function(wrap_pyfunction!(cda::cda_metadata, m)?)?;
+    m.add_function(wrap_pyfunction!(cda::cda_pdf, m)?)?;
     Ok(())
 }

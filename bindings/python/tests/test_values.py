@@ -117,13 +117,16 @@ def test_exception_tree():
     assert issubclass(segur.TimeoutError, segur.TransportError)
     assert issubclass(segur.TimeoutError, builtins.TimeoutError)
     assert issubclass(segur.TlsError, segur.TransportError)
+    assert issubclass(segur.DocumentError, segur.SegurError)
+    assert issubclass(segur.DocumentError, ValueError)
+    assert not issubclass(segur.DocumentError, segur.InsError)
     for cls in (segur.RnivError, segur.InsiError, segur.ConfigError, segur.JournalError,
                 segur.AlreadyExistsError):
         assert issubclass(cls, segur.SegurError)
     codes = {segur.InsError: 100, segur.NeedsConfirmation: 101, segur.RnivError: 102,
-             segur.NotFoundError: 103, segur.AlreadyExistsError: 104, segur.InsiError: 200,
-             segur.TransportError: 300, segur.TimeoutError: 301, segur.TlsError: 302,
-             segur.ConfigError: 400, segur.JournalError: 500}
+             segur.NotFoundError: 103, segur.AlreadyExistsError: 104, segur.DocumentError: 105,
+             segur.InsiError: 200, segur.TransportError: 300, segur.TimeoutError: 301,
+             segur.TlsError: 302, segur.ConfigError: 400, segur.JournalError: 500}
     for cls, code in codes.items():
         assert cls.code == code and cls.__module__ == "segur"
     # Raisable from Python with the class defaults.

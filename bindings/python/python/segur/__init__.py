@@ -1,7 +1,9 @@
 """segur — the Ségur numérique stack for Python (native extension written in Rust).
 
-Identities (matricule INS, traits, RNIV statuses), INSi searches (sync and asyncio), and the
-journal of every exchange. Every error is a :class:`SegurError` with a stable ``code``.
+Identities (matricule INS, traits, RNIV statuses), INSi searches (sync and asyncio), the
+journal of every exchange, and documents (CDA R2: build a VSM, parse a received document for
+selective integration, XDS metadata, PDF copy). Every error is a :class:`SegurError` with a
+stable ``code``.
 
 ``segur.TimeoutError`` is deliberately left out of ``__all__`` so that ``from segur import *``
 does not shadow the built-in; it subclasses :class:`builtins.TimeoutError` anyway.
@@ -12,9 +14,11 @@ from ._segur import (
     Actor,
     Attempt,
     Attributes,
+    BuiltDocument,
     Client,
     ConfigError,
     Document,
+    DocumentError,
     Exchange,
     HistoryEntry,
     Identity,
@@ -38,6 +42,10 @@ from ._segur import (
     Traits,
     TransportError,
     __version__,
+    cda_integrate,
+    cda_metadata,
+    cda_parse,
+    cda_pdf,
     check_matricule,
     is_valid_matricule,
     normalize,
@@ -48,9 +56,11 @@ __all__ = [
     "Actor",
     "Attempt",
     "Attributes",
+    "BuiltDocument",
     "Client",
     "ConfigError",
     "Document",
+    "DocumentError",
     "Exchange",
     "HistoryEntry",
     "Identity",
@@ -73,6 +83,10 @@ __all__ = [
     "Traits",
     "TransportError",
     "__version__",
+    "cda_integrate",
+    "cda_metadata",
+    "cda_parse",
+    "cda_pdf",
     "check_matricule",
     "is_valid_matricule",
     "normalize",

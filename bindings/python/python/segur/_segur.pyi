@@ -1,9 +1,9 @@
 # Hand-written stubs of the native module, checked by `python -m mypy.stubtest segur._segur`.
 import builtins
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
-from typing import ClassVar, final
+from typing import Any, ClassVar, TypedDict, final
 
 __version__: str
 
@@ -31,6 +31,9 @@ class NotFoundError(SegurError, LookupError):
 
 class AlreadyExistsError(SegurError):
     """A record with this identifier already exists (code 104)."""
+
+class DocumentError(SegurError, ValueError):
+    """A CDA document is refused: XML, DOCTYPE, limits, root, CI-SIS rule (code 105)."""
 
 class InsiError(SegurError):
     """INSi SOAP fault (code 200) or invalid reply (code 201)."""
@@ -315,6 +318,33 @@ class RnivEvent:
     @property
     def to_status(self) -> str | None: ...
 
+# ---------------------------------------------------------------- documents (CDA)
+
+@final
+class BuiltDocument:
+    @property
+    def xml(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def set_id(self) -> str: ...
+    @property
+    def with_ins(self) -> bool: ...
+
+# The shapes of the dicts returned by cda_parse (stub-only: plain dicts at runtime).
+class _CdaItem(TypedDict):
+    id: str
+    kind: str
+    label: str
+    code: dict[str, Any] | None
+    content: dict[str, Any]
+
+class _CdaDocument(TypedDict):
+    header: dict[str, Any]
+    vsm_version: str | None
+    body: Any
+    items: list[_CdaItem]
+
 # ---------------------------------------------------------------- the client
 
 @final
@@ -374,9 +404,14 @@ class Client:
         limit: int | None = None,
     ) -> str: ...
     def rniv_events(self, patient_local_id: str | None = None) -> list[RnivEvent]: ...
+    def cda_vsm_build(self, request: dict[str, Any] | str) -> BuiltDocument: ...
 
 # ---------------------------------------------------------------- functions
 
 def check_matricule(matricule: str, key: str | None = None) -> Matricule: ...
 def is_valid_matricule(matricule: str) -> bool: ...
 def normalize(nom: str, confirm: bool = False, field: str = "nom_naissance") -> str: ...
+def cda_parse(xml: bytes | bytearray | str) -> _CdaDocument: ...
+def cda_integrate(xml: bytes | bytearray | str, selection: Iterable[str]) -> dict[str, Any]: ...
+def cda_metadata(xml: bytes | bytearray | str) -> dict[str, Any]: ...
+def cda_pdf(xml: bytes | bytearray | str) -> tuple[bytes, str]: ...
