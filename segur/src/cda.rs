@@ -128,8 +128,27 @@ impl Segur {
     /// [`Segur::cda_vsm_build`] from the request's JSON.
     pub fn cda_vsm_build_json(&self, json: &str) -> Result<BuiltDocument> {
         let req: VsmRequest = serde_json::from_str(json)
-            .map_err(|e| SegurError::InvalidInput(format!("VSM request: {e}")))?;
+            .map_err(|e| SegurError::InvalidInput(format!("VSM request: {}", json_error(&e))))?;
         self.cda_vsm_build(req)
+    }
+}
+
+/// A JSON error without the offending value (it may be patient identity): serde's message is kept
+/// only when it names a field, else the category and position.
+pub(crate) fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.starts_with("missing field")
+        || msg.starts_with("unknown field")
+        || msg.starts_with("duplicate field")
+    {
+        msg
+    } else {
+        format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
     }
 }
 
@@ -164,4 +183,20 @@ pub fn cda_pdf(xml: &[u8]) -> Result<PdfCopy> {
     let doc = segur_cda::parse(xml)?;
     let (pdf, file_name) = segur_cda::pdf::pdf_copy(&doc)?;
     Ok(PdfCopy { pdf, file_name })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_errors_never_quote_values() {
+        let e =
+            serde_json::from_str::<super::VsmRequest>(r#"{"patient": 12, "ipp_root": "ADRDEUX"}"#)
+                .unwrap_err();
+        let m = super::json_error(&e);
+        assert!(!m.contains("12") || m.contains("line"), "{m}");
+        let e = serde_json::from_str::<u32>(r#""ADRDEUX""#).unwrap_err();
+        assert!(!super::json_error(&e).contains("ADRDEUX"));
+        let e = serde_json::from_str::<super::VsmRequest>("{}").unwrap_err();
+        assert!(super::json_error(&e).starts_with("missing field"));
+    }
 }
