@@ -1,7 +1,5 @@
-//! Fuzz target for the CDA parser (issue #4 point 8). To install (owner of `fuzz/`): copy to
-//! `fuzz/fuzz_targets/cda_parse.rs`, add `segur-cda = { path = "../cda" }` to fuzz/Cargo.toml
-//! and a `[[bin]] name = "cda_parse" path = "fuzz_targets/cda_parse.rs" test = false doc = false`.
-//! Seeds: `$SEGUR_REFERENCE/cda/ExemplesCDA/*.xml`. It must never panic; on a parsed document it
+//! Fuzz target for the CDA parser (issue #4 point 8).
+//! Seeds: `$SEGUR_REFERENCE/cda/ExemplesCDA/{VSM,VAC-NOTE}*.xml`. It must never panic; on a parsed document it
 //! also exercises the item extraction, `integrate`, the XDS metadata and the PDF copy.
 #![no_main]
 

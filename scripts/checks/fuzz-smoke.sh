@@ -6,7 +6,8 @@
 # that guides libFuzzer is reachable on stable through `-Cpasses=sancov-module` and
 # `-Cllvm-args=-sanitizer-coverage-*` (the same flags cargo-fuzz passes, minus ASan: the code
 # under test is safe Rust, what we hunt for is panics, overflows, runaway recursion).
-# Seeds: every XML file under $SEGUR_REFERENCE/insi/examples. The run is deterministic for a
+# Seeds: every XML file under $SEGUR_REFERENCE/insi/examples (CDA targets: the VSM and
+# VAC-NOTE examples of $SEGUR_REFERENCE/cda/ExemplesCDA). The run is deterministic for a
 # given build (-seed=1, -runs bounded, wall-clock capped). A crash fails the check; the input
 # is kept in $CARGO_TARGET_DIR/fuzz-artifacts/ and printed as base64.
 #
@@ -40,17 +41,21 @@ for src in fuzz/fuzz_targets/*.rs; do
     target=$(basename "$src" .rs)
     corpus="$WORK/$target"
     mkdir -p "$corpus"
-    if [ -d "$REFERENCE/insi/examples" ]; then
+    case $target in
+        cda_*) seeds="$REFERENCE/cda/ExemplesCDA" pattern='[VS]*.xml' extra="-max_len=70000" ;;
+        *) seeds="$REFERENCE/insi/examples" pattern='*.xml' extra="" ;;
+    esac
+    if [ -d "$seeds" ]; then
         while IFS= read -r -d '' f; do
-            rel=${f#"$REFERENCE/insi/examples/"}
+            rel=${f#"$seeds/"}
             cp "$f" "$corpus/${rel//\//_}"
-        done < <(find "$REFERENCE/insi/examples" -name '*.xml' -print0)
+        done < <(find "$seeds" -name "$pattern" -print0)
     else
-        echo "warning: no seeds ($REFERENCE/insi/examples missing)" >&2
+        echo "warning: no seeds ($seeds missing)" >&2
     fi
     echo "--- fuzzing $target: $(ls "$corpus" | wc -l) seeds, $RUNS runs max, ${SECONDS_CAP}s max"
     if "$FUZZ_TARGET_DIR/$HOST/release/$target" "$corpus" -seed=1 -runs="$RUNS" \
-        -max_total_time="$SECONDS_CAP" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -max_total_time="$SECONDS_CAP" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $extra \
         -artifact_prefix="$ARTIFACTS/$target-" >"$WORK/$target.log" 2>&1; then
         grep -E "DONE|^stat::number_of_executed_units" "$WORK/$target.log" || true
     else
