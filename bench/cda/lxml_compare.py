@@ -3,7 +3,8 @@
 ANS VSM example, timed in the same run as the Rust figures (criterion, `cargo bench -p segur-cda
 --bench cda`, whose medians are read from $CARGO_TARGET_DIR/criterion when present).
 
-Usage: $SEGUR_VENV/bin/python bench/cda/lxml_compare.py [path/to/VSM_1.4_2022.01.xml]
+Usage: bench/cda/compare.sh (runs the criterion bench, then this script), or
+       $SEGUR_VENV/bin/python bench/cda/lxml_compare.py [path/to/VSM_1.4_2022.01.xml]
 """
 import json
 import os
@@ -79,6 +80,29 @@ def bench(fn, seconds=2.0):
     return (time.perf_counter() - t0) / n * 1e6
 
 
+def best_of(fn, batches=100, size=5):
+    """Best batch mean, as the Rust side's SEGUR_BENCH_MIN mode."""
+    best = float("inf")
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(size):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / size * 1e6)
+    return best
+
+
+def best_of_rust():
+    base = os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "../../target"))
+    out = {}
+    try:
+        for line in open(os.path.join(base, "criterion", "segur_best_of.txt")):
+            f = line.split()
+            out[f[0]] = float(f[1])
+    except OSError:
+        pass
+    return out
+
+
 def criterion(name):
     base = os.environ.get("CARGO_TARGET_DIR", os.path.join(HERE, "../../target"))
     p = os.path.join(base, "criterion", name, "new", "estimates.json")
@@ -92,9 +116,26 @@ if __name__ == "__main__":
     r = extract()
     print(f"lxml+XPath: {len(r['items'])} items extracted from {len(DATA)} bytes")
     lx = bench(extract)
-    print(f"lxml+XPath extract      {lx:9.1f} µs")
-    for n in ("cda_parse_ans_vsm_typed_model", "quick_xml_bare_scan_ans_vsm",
-              "segur_net_xml_tree_only", "vsm_build_serialise_200_entries"):
-        t = criterion(n)
-        if t is not None:
-            print(f"{n:32s} {t:9.1f} µs  (lxml / this = {lx / t:5.1f}x)")
+    print(f"{'lxml_xpath_extract':32s} {lx:9.1f} µs")
+    names = ("cda_parse_ans_vsm_typed_model", "segur_net_xml_document_only",
+             "segur_net_xml_tree_only", "quick_xml_bare_scan_ans_vsm",
+             "vsm_build_serialise_200_entries")
+    t = {n: criterion(n) for n in names}
+    for n in names:
+        if t[n] is not None:
+            print(f"{n:32s} {t[n]:9.1f} µs  (lxml / this = {lx / t[n]:5.1f}x)")
+    parse, scan = t["cda_parse_ans_vsm_typed_model"], t["quick_xml_bare_scan_ans_vsm"]
+    if parse and scan:
+        ok10, ok2 = lx / parse >= 10, parse / scan <= 2
+        print(f"target: typed parse ≥ 10x faster than lxml: {lx / parse:.1f}x "
+              f"[{'ok' if ok10 else 'MISSED'}]; within 2x of the quick-xml scan: "
+              f"{parse / scan:.2f}x [{'ok' if ok2 else 'MISSED'}]")
+    best = best_of_rust()
+    if best.get("cda_parse_ans_vsm_typed_model") and best.get("quick_xml_bare_scan_ans_vsm"):
+        lb = best_of(extract)
+        p, q = best["cda_parse_ans_vsm_typed_model"], best["quick_xml_bare_scan_ans_vsm"]
+        print(f"best-of batches: lxml {lb:.1f} µs, typed parse {p:.1f} µs, quick-xml scan "
+              f"{q:.1f} µs: lxml / parse = {lb / p:.1f}x, parse / scan = {p / q:.2f}x")
+    if not (parse and scan):
+        print("no criterion figures: run bench/cda/compare.sh (or cargo bench -p segur-cda "
+              "--bench cda) first")

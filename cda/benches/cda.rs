@@ -1,8 +1,10 @@
 //! Issue #4 point 10: parsing the ANS VSM example into the typed model vs a bare quick-xml tag
 //! scan of the same bytes, and building + serialising a VSM of 200 entries.
-//! `cargo bench -p segur-cda --bench cda`; the lxml side: `bench/cda/lxml_compare.py`.
+//! `cargo bench -p segur-cda --bench cda`; both sides in one run with the lxml + XPath figure and
+//! the ratios: `bench/cda/compare.sh`. `SEGUR_BENCH_MIN=1` (or a name): interleaved best-of timing
+//! instead of criterion, steadier on a busy machine.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use std::hint::black_box;
 
 fn ans_example() -> Vec<u8> {
@@ -32,6 +34,13 @@ fn benches(c: &mut Criterion) {
     c.bench_function("cda_parse_ans_vsm_typed_model", |b| {
         b.iter(|| segur_cda::parse(black_box(&bytes)).unwrap())
     });
+    c.bench_function("segur_net_xml_document_only", |b| {
+        b.iter(|| {
+            segur_net::xml::parse_document(black_box(&bytes), &segur_cda::parse::cda_limits())
+                .unwrap()
+                .node_count()
+        })
+    });
     c.bench_function("segur_net_xml_tree_only", |b| {
         b.iter(|| {
             segur_net::xml::parse(black_box(&bytes), &segur_cda::parse::cda_limits()).unwrap()
@@ -46,5 +55,61 @@ fn benches(c: &mut Criterion) {
     });
 }
 
+/// `SEGUR_BENCH_MIN=1`: the same functions interleaved, best batch of each (robust to a busy
+/// machine, where criterion's wall-clock medians wander), printed as `name µs`.
+fn interleaved_min() {
+    let bytes = ans_example();
+    let limits = segur_cda::parse::cda_limits();
+    type Bench<'b> = (&'static str, Box<dyn Fn() + 'b>);
+    let fns: Vec<Bench<'_>> = vec![
+        (
+            "cda_parse_ans_vsm_typed_model",
+            Box::new(|| drop(black_box(segur_cda::parse(black_box(&bytes)).unwrap()))),
+        ),
+        (
+            "segur_net_xml_document_only",
+            Box::new(|| {
+                black_box(
+                    segur_net::xml::parse_document(black_box(&bytes), &limits)
+                        .unwrap()
+                        .node_count(),
+                );
+            }),
+        ),
+        (
+            "quick_xml_bare_scan_ans_vsm",
+            Box::new(|| {
+                black_box(quick_xml_scan(black_box(&bytes)));
+            }),
+        ),
+    ];
+    // `SEGUR_BENCH_MIN=<name>` runs that function only (e.g. under `perf stat`).
+    let only = std::env::var("SEGUR_BENCH_MIN").unwrap_or_default();
+    let fns: Vec<_> = fns
+        .into_iter()
+        .filter(|(n, _)| only.len() < 2 || n.contains(only.as_str()))
+        .collect();
+    let mut best = vec![f64::MAX; fns.len()];
+    for _ in 0..300 {
+        for (i, (_, f)) in fns.iter().enumerate() {
+            let t = std::time::Instant::now();
+            for _ in 0..10 {
+                f();
+            }
+            best[i] = best[i].min(t.elapsed().as_secs_f64() / 10.0 * 1e6);
+        }
+    }
+    for ((name, _), b) in fns.iter().zip(&best) {
+        println!("{name:32} {b:9.1} µs (best of 300 interleaved batches)");
+    }
+}
+
 criterion_group!(cda, benches);
-criterion_main!(cda);
+
+fn main() {
+    if std::env::var_os("SEGUR_BENCH_MIN").is_some() {
+        return interleaved_min();
+    }
+    cda();
+    Criterion::default().configure_from_args().final_summary();
+}

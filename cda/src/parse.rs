@@ -10,10 +10,13 @@
 //! manual's selection screen as a [`VsmSummary`].
 
 use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use chrono::NaiveDate;
-use segur_net::xml::{Element, Node, XmlLimits};
+use segur_net::xml::{Element, ElementRef, Node, NodeRef, XmlLimits};
 use serde::Serialize;
 
 use crate::codes::{Code, Confidentiality};
@@ -229,41 +232,102 @@ pub struct ParsedDocument {
     pub body: Body,
     /// Every selectable item, in document order.
     pub items: Vec<Item>,
-    /// The whole tree (nothing lost).
+    /// The whole received document (nothing lost): its XML verbatim, and the owned tree built
+    /// from it on first use (`doc.root.child(..)`, `&*doc.root`).
     #[serde(skip)]
-    pub root: Element,
+    pub root: SourceTree,
 }
+
+/// A received document kept verbatim; dereferences to its owned [`Element`] tree, built (with
+/// the same limits, from the same bytes that already parsed) the first time it is needed, so
+/// that reading the typed model does not pay for a tree nobody asked for.
+#[derive(Clone)]
+pub struct SourceTree {
+    xml: Arc<str>,
+    limits: XmlLimits,
+    tree: OnceLock<Element>,
+}
+
+impl SourceTree {
+    fn new(xml: &str, limits: &XmlLimits) -> Self {
+        Self {
+            xml: Arc::from(xml),
+            limits: *limits,
+            tree: OnceLock::new(),
+        }
+    }
+
+    /// The document's XML as received (a UTF-8 BOM removed).
+    pub fn xml(&self) -> &str {
+        &self.xml
+    }
+
+    /// The owned tree.
+    pub fn element(&self) -> &Element {
+        self.tree.get_or_init(|| {
+            // These bytes parsed under these limits already: the fallback is unreachable.
+            segur_net::xml::parse(self.xml.as_bytes(), &self.limits).unwrap_or_else(|_| Element {
+                ns: None,
+                name: String::new(),
+                attributes: Vec::new(),
+                children: Vec::new(),
+            })
+        })
+    }
+}
+
+impl Deref for SourceTree {
+    type Target = Element;
+    fn deref(&self) -> &Element {
+        self.element()
+    }
+}
+
+impl PartialEq for SourceTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.xml == other.xml
+    }
+}
+
+impl fmt::Debug for SourceTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceTree({} bytes of XML)", self.xml.len())
+    }
+}
+
+/// A handle on an element of the parsed document.
+type El<'d> = ElementRef<'d>;
 
 fn path(parent: &str, name: &str) -> String {
     format!("{parent}/{name}")
 }
 
-fn child<'e>(e: &'e Element, name: &str) -> Option<&'e Element> {
+fn child<'d>(e: El<'d>, name: &str) -> Option<El<'d>> {
     e.child(NS, name)
 }
 
-fn need<'e>(e: &'e Element, name: &'static str, at: &str) -> Result<&'e Element> {
+fn need<'d>(e: El<'d>, name: &'static str, at: &str) -> Result<El<'d>> {
     child(e, name).ok_or_else(|| CdaError::Missing {
         path: at.to_owned(),
         what: name,
     })
 }
 
-fn need_attr<'e>(e: &'e Element, name: &'static str, at: &str) -> Result<&'e str> {
+fn need_attr<'d>(e: El<'d>, name: &'static str, at: &str) -> Result<&'d str> {
     e.attr(name).ok_or_else(|| CdaError::Missing {
         path: at.to_owned(),
         what: name,
     })
 }
 
-fn ii(e: &Element, at: &str) -> Result<InstanceId> {
+fn ii(e: El<'_>, at: &str) -> Result<InstanceId> {
     Ok(InstanceId {
         root: need_attr(e, "root", at)?.to_owned(),
         extension: e.attr("extension").map(str::to_owned),
     })
 }
 
-fn ii_opt(e: Option<&Element>) -> Option<InstanceId> {
+fn ii_opt(e: Option<El<'_>>) -> Option<InstanceId> {
     let e = e?;
     Some(InstanceId {
         root: e.attr("root")?.to_owned(),
@@ -271,7 +335,7 @@ fn ii_opt(e: Option<&Element>) -> Option<InstanceId> {
     })
 }
 
-fn code_of(e: &Element) -> Option<Code> {
+fn code_of(e: El<'_>) -> Option<Code> {
     Some(Code {
         code: e.attr("code")?.to_owned(),
         system: e.attr("codeSystem").unwrap_or_default().to_owned(),
@@ -280,11 +344,11 @@ fn code_of(e: &Element) -> Option<Code> {
     })
 }
 
-fn child_code(e: &Element, name: &str) -> Option<Code> {
+fn child_code(e: El<'_>, name: &str) -> Option<Code> {
     child(e, name).and_then(code_of)
 }
 
-fn has_template(e: &Element, root: &str) -> bool {
+fn has_template(e: El<'_>, root: &str) -> bool {
     e.children_named(NS, "templateId")
         .any(|t| t.attr("root") == Some(root))
 }
@@ -304,7 +368,7 @@ pub(crate) fn deep_text(e: &Element) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn name_of(e: Option<&Element>) -> Option<PersonName> {
+fn name_of(e: Option<El<'_>>) -> Option<PersonName> {
     let n = e?;
     Some(PersonName {
         prefix: n.child_text(NS, "prefix"),
@@ -314,7 +378,7 @@ fn name_of(e: Option<&Element>) -> Option<PersonName> {
     })
 }
 
-fn person(role: &Element, person_name: &str, org_name: &str) -> ParsedPerson {
+fn person(role: El<'_>, person_name: &str, org_name: &str) -> ParsedPerson {
     let org = child(role, org_name).map(|o| (ii_opt(child(o, "id")), o.child_text(NS, "name")));
     ParsedPerson {
         id: ii_opt(child(role, "id")),
@@ -323,6 +387,82 @@ fn person(role: &Element, person_name: &str, org_name: &str) -> ParsedPerson {
         organization: org,
         time: None,
     }
+}
+
+/// Appends `t` to `out` with whitespace collapsed, as if every text run below an element were
+/// concatenated and then split on whitespace (`space`: a separator is pending).
+fn push_words(t: &str, out: &mut String, space: &mut bool) {
+    if t.starts_with(char::is_whitespace) {
+        *space = true;
+    }
+    for (i, w) in t.split_whitespace().enumerate() {
+        if (i > 0 || *space) && !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+        *space = false;
+    }
+    if t.ends_with(char::is_whitespace) {
+        *space = true;
+    }
+}
+
+/// All text below an element, whitespace collapsed (same result as [`deep_text`]).
+fn deep_text_of(e: El<'_>) -> String {
+    fn walk(e: El<'_>, out: &mut String, space: &mut bool) {
+        for n in e.children() {
+            match n {
+                NodeRef::Text(t) => push_words(t, out, space),
+                NodeRef::Element(c) => walk(c, out, space),
+            }
+        }
+    }
+    let mut s = String::new();
+    walk(e, &mut s, &mut false);
+    s
+}
+
+/// Serialises a parsed element back to XML (used for raw items); same output as [`to_xml`].
+fn to_xml_of(e: El<'_>) -> String {
+    fn w(e: El<'_>, out: &mut String, ns_decl: bool) {
+        out.push('<');
+        out.push_str(e.name());
+        if ns_decl {
+            out.push_str(
+                " xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"",
+            );
+        }
+        for a in e.attributes() {
+            out.push(' ');
+            if a.ns == Some(XSI) {
+                out.push_str("xsi:");
+            } else if a.ns == Some("http://www.w3.org/XML/1998/namespace") {
+                out.push_str("xml:");
+            }
+            out.push_str(a.name);
+            out.push_str("=\"");
+            out.push_str(&segur_net::xml::escape(a.value));
+            out.push('"');
+        }
+        let mut children = e.children().peekable();
+        if children.peek().is_none() {
+            out.push_str("/>");
+            return;
+        }
+        out.push('>');
+        for c in children {
+            match c {
+                NodeRef::Text(t) => out.push_str(&segur_net::xml::escape(t)),
+                NodeRef::Element(c) => w(c, out, false),
+            }
+        }
+        out.push_str("</");
+        out.push_str(e.name());
+        out.push('>');
+    }
+    let mut s = String::new();
+    w(e, &mut s, true);
+    s
 }
 
 /// Serialises an element back to XML (used for raw items).
@@ -374,14 +514,15 @@ pub fn parse(input: &[u8]) -> Result<ParsedDocument> {
 
 /// Parses with explicit limits.
 pub fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocument> {
-    let root = segur_net::xml::parse(input, limits)?;
+    let doc = segur_net::xml::parse_document(input, limits)?;
+    let root = doc.root();
     if !root.is(NS, "ClinicalDocument") {
         return Err(CdaError::WrongRoot {
             namespace: root.namespace().to_owned(),
-            name: root.name.clone(),
+            name: root.name().to_owned(),
         });
     }
-    let header = parse_header(&root)?;
+    let header = parse_header(root)?;
     let vsm_version = header
         .template_ids
         .iter()
@@ -391,7 +532,7 @@ pub fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocum
             _ => VsmVersion::V2023,
         });
     let p = "/ClinicalDocument/component";
-    let comp = need(&root, "component", "/ClinicalDocument")?;
+    let comp = need(root, "component", "/ClinicalDocument")?;
     let mut items = Vec::new();
     let body = if let Some(nx) = child(comp, "nonXMLBody") {
         let t = need(nx, "text", &path(p, "nonXMLBody"))?;
@@ -413,7 +554,8 @@ pub fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocum
             path: p.to_owned(),
             what: "nonXMLBody or structuredBody",
         })?;
-        let narrative = narrative_ids(sb);
+        let mut narrative = HashMap::new();
+        narrative_ids(sb, &mut narrative);
         let mut ctx = Ctx {
             narrative,
             seen: HashMap::new(),
@@ -432,11 +574,11 @@ pub fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocum
         vsm_version,
         body,
         items,
-        root,
+        root: SourceTree::new(doc.source(), limits),
     })
 }
 
-fn parse_header(r: &Element) -> Result<ParsedHeader> {
+fn parse_header(r: El<'_>) -> Result<ParsedHeader> {
     let at = "/ClinicalDocument";
     let template_ids = r
         .children_named(NS, "templateId")
@@ -447,7 +589,7 @@ fn parse_header(r: &Element) -> Result<ParsedHeader> {
         path: path(at, "code"),
         what: "code",
     })?;
-    let title = deep_text(need(r, "title", at)?);
+    let title = deep_text_of(need(r, "title", at)?);
     let effective_time = need_attr(
         need(r, "effectiveTime", at)?,
         "value",
@@ -496,8 +638,8 @@ fn parse_header(r: &Element) -> Result<ParsedHeader> {
     if let Some(n) = child(pt, "name") {
         for c in n.elements() {
             let q = c.attr("qualifier");
-            let t = Some(deep_text(c));
-            match (c.name.as_str(), q) {
+            let t = Some(deep_text_of(c));
+            match (c.name(), q) {
                 ("family", Some("BR")) => patient.nom_naissance = t,
                 ("family", Some("CL")) => patient.nom_utilise = t,
                 ("family", None) if patient.nom_naissance.is_none() => patient.nom_naissance = t,
@@ -588,7 +730,7 @@ fn parse_header(r: &Element) -> Result<ParsedHeader> {
         .collect();
     let medecin_traitant = r
         .children_named(NS, "participant")
-        .find(|p| {
+        .find(|&p| {
             p.attr("typeCode") == Some("INF")
                 && child(p, "functionCode").and_then(|f| f.attr("code")) == Some("PCP")
         })
@@ -610,7 +752,7 @@ fn parse_header(r: &Element) -> Result<ParsedHeader> {
         "/ClinicalDocument/documentationOf",
     )?;
     let set = child(se, "effectiveTime");
-    let tv = |e: Option<&Element>, n: &str| {
+    let tv = |e: Option<El<'_>>, n: &str| {
         e.and_then(|e| child(e, n))
             .and_then(|l| l.attr("value"))
             .map(str::to_owned)
@@ -659,22 +801,19 @@ fn parse_header(r: &Element) -> Result<ParsedHeader> {
     })
 }
 
-fn narrative_ids(e: &Element) -> HashMap<String, String> {
-    fn walk(e: &Element, m: &mut HashMap<String, String>) {
-        if let Some(id) = e.attr("ID") {
-            m.insert(id.to_owned(), deep_text(e));
-        }
-        for c in e.elements() {
-            walk(c, m);
-        }
+/// Every element of the narrative with an `ID` (its text is computed when a reference to it is
+/// resolved, not here).
+fn narrative_ids<'d>(e: El<'d>, m: &mut HashMap<&'d str, El<'d>>) {
+    if let Some(id) = e.attr("ID") {
+        m.insert(id, e);
     }
-    let mut m = HashMap::new();
-    walk(e, &mut m);
-    m
+    for c in e.elements() {
+        narrative_ids(c, m);
+    }
 }
 
-struct Ctx<'a> {
-    narrative: HashMap<String, String>,
+struct Ctx<'a, 'd> {
+    narrative: HashMap<&'d str, El<'d>>,
     seen: HashMap<String, usize>,
     items: &'a mut Vec<Item>,
 }
@@ -684,7 +823,7 @@ fn date_of(v: Option<&str>) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(v.get(..8)?, "%Y%m%d").ok()
 }
 
-fn ivl_dates(e: Option<&Element>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+fn ivl_dates(e: Option<El<'_>>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let Some(e) = e else { return (None, None) };
     if let Some(v) = e.attr("value") {
         return (date_of(Some(v)), None);
@@ -695,19 +834,22 @@ fn ivl_dates(e: Option<&Element>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     )
 }
 
-fn entry_id(e: &Element) -> Option<String> {
+fn entry_id(e: El<'_>) -> Option<String> {
     ii_opt(child(e, "id")).map(|i| i.to_xds())
 }
 
-impl Ctx<'_> {
-    fn resolve(&self, e: Option<&Element>) -> Option<String> {
+impl Ctx<'_, '_> {
+    fn resolve(&self, e: Option<El<'_>>) -> Option<String> {
         let r = e?.child(NS, "reference")?.attr("value")?;
         let id = r.strip_prefix('#')?;
-        self.narrative.get(id).cloned().filter(|s| !s.is_empty())
+        self.narrative
+            .get(id)
+            .map(|e| deep_text_of(*e))
+            .filter(|s| !s.is_empty())
     }
 
     /// Label from `text/reference`, else `originalText/reference` of `coded`, else its display.
-    fn label(&self, e: &Element, coded: Option<&Element>) -> String {
+    fn label(&self, e: El<'_>, coded: Option<El<'_>>) -> String {
         self.resolve(child(e, "text"))
             .or_else(|| self.resolve(coded.and_then(|c| child(c, "originalText"))))
             .or_else(|| coded.and_then(|c| c.attr("displayName")).map(str::to_owned))
@@ -735,9 +877,16 @@ impl Ctx<'_> {
             ItemKind::Autre => "autre",
         };
         let base = format!("{prefix}:{key}");
-        let n = self.seen.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let id = if *n == 1 { base } else { format!("{base}#{n}") };
+        let id = match self.seen.get_mut(&base) {
+            None => {
+                self.seen.insert(base.clone(), 1);
+                base
+            }
+            Some(n) => {
+                *n += 1;
+                format!("{base}#{n}")
+            }
+        };
         self.items.push(Item {
             id: ItemId(id),
             kind,
@@ -747,16 +896,16 @@ impl Ctx<'_> {
         });
     }
 
-    fn rows(&mut self, s: &Element, kind: ItemKind) {
+    fn rows(&mut self, s: El<'_>, kind: ItemKind) {
         let Some(t) = child(s, "text") else { return };
         let mut rows = Vec::new();
-        fn find_rows<'e>(e: &'e Element, out: &mut Vec<&'e Element>) {
+        fn find_rows<'e>(e: El<'e>, out: &mut Vec<El<'e>>) {
             for c in e.elements() {
-                if c.name == "tr" {
-                    if c.elements().any(|td| td.name == "td") {
+                if c.name() == "tr" {
+                    if c.elements().any(|td| td.name() == "td") {
                         out.push(c);
                     }
-                } else if c.name == "item" {
+                } else if c.name() == "item" {
                     out.push(c);
                 } else {
                     find_rows(c, out);
@@ -765,7 +914,7 @@ impl Ctx<'_> {
         }
         find_rows(t, &mut rows);
         for (i, r) in rows.iter().enumerate() {
-            let text = deep_text(r);
+            let text = deep_text_of(*r);
             if text.is_empty() {
                 continue;
             }
@@ -783,11 +932,16 @@ impl Ctx<'_> {
         }
     }
 
-    fn section(&mut self, s: &Element, pos: &str) -> Result<()> {
-        let t = |r: &str| has_template(s, r);
-        let entries: Vec<(usize, &Element)> = s
+    fn section(&mut self, s: El<'_>, pos: &str) -> Result<()> {
+        // The section's templateIds, read once (a section is tested against a dozen models).
+        let templates: Vec<&str> = s
+            .children_named(NS, "templateId")
+            .filter_map(|t| t.attr("root"))
+            .collect();
+        let t = |r: &str| templates.contains(&r);
+        let entries: Vec<(usize, El<'_>)> = s
             .children_named(NS, "entry")
-            .filter_map(|e| e.elements().find(|c| c.name != "templateId"))
+            .filter_map(|e| e.elements().find(|c| c.name() != "templateId"))
             .enumerate()
             .collect();
         if t("1.2.250.1.213.1.1.2.132") || t("1.2.250.1.213.1.1.2.134") {
@@ -826,7 +980,7 @@ impl Ctx<'_> {
         } else if t("1.2.250.1.213.1.1.2.29") {
             // Our "Autres" list lives in the narrative of the first section.
             if let Some(text) = child(s, "text") {
-                if text.elements().any(|c| c.name == "list") {
+                if text.elements().any(|c| c.name() == "list") {
                     self.rows(s, ItemKind::Autre);
                 }
             }
@@ -841,7 +995,7 @@ impl Ctx<'_> {
                     key,
                     label,
                     child_code(e, "code"),
-                    ItemContent::Raw(to_xml(e)),
+                    ItemContent::Raw(to_xml_of(e)),
                 );
             }
         }
@@ -855,7 +1009,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn problem(&mut self, act: &Element, kind: ItemKind, pos: &str, i: usize) {
+    fn problem(&mut self, act: El<'_>, kind: ItemKind, pos: &str, i: usize) {
         let obs = child(act, "entryRelationship").and_then(|r| child(r, "observation"));
         let (Some(obs), Some(value)) = (obs, obs.and_then(|o| child(o, "value"))) else {
             return self.raw(act, pos, i);
@@ -879,7 +1033,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn raw(&mut self, e: &Element, pos: &str, i: usize) {
+    fn raw(&mut self, e: El<'_>, pos: &str, i: usize) {
         let key = entry_id(e).unwrap_or_else(|| format!("{pos}/{i}"));
         let label = self.label(e, child(e, "code"));
         self.push(
@@ -887,11 +1041,11 @@ impl Ctx<'_> {
             key,
             label,
             child_code(e, "code"),
-            ItemContent::Raw(to_xml(e)),
+            ItemContent::Raw(to_xml_of(e)),
         );
     }
 
-    fn procedure(&mut self, p: &Element, pos: &str, i: usize) {
+    fn procedure(&mut self, p: El<'_>, pos: &str, i: usize) {
         let Some(code) = child_code(p, "code") else {
             return self.raw(p, pos, i);
         };
@@ -917,7 +1071,7 @@ impl Ctx<'_> {
         );
     }
 
-    fn allergy(&mut self, act: &Element, pos: &str, i: usize) {
+    fn allergy(&mut self, act: El<'_>, pos: &str, i: usize) {
         let mut any = false;
         for (j, obs) in act
             .children_named(NS, "entryRelationship")
@@ -943,7 +1097,7 @@ impl Ctx<'_> {
             let status = obs
                 .children_named(NS, "entryRelationship")
                 .filter_map(|r| child(r, "observation"))
-                .find(|o| has_template(o, "1.2.250.1.213.1.1.3.30"))
+                .find(|&o| has_template(o, "1.2.250.1.213.1.1.3.30"))
                 .and_then(|o| child(o, "value"))
                 .and_then(|v| v.attr("code"))
                 .and_then(ClinicalStatus::from_code);
@@ -975,18 +1129,13 @@ impl Ctx<'_> {
         }
     }
 
-    fn habitus(&mut self, o: &Element, pos: &str, i: usize) {
+    fn habitus(&mut self, o: El<'_>, pos: &str, i: usize) {
         let Some(code) = child_code(o, "code") else {
             return self.raw(o, pos, i);
         };
         let label = self.label(o, child(o, "code"));
         let v = child(o, "value");
-        let xsi = v.and_then(|v| {
-            v.attributes
-                .iter()
-                .find(|a| a.ns.as_deref() == Some(XSI) && a.name == "type")
-                .map(|a| a.value.as_str())
-        });
+        let xsi = v.and_then(|v| v.attr_ns(XSI, "type"));
         let value = match (v, xsi) {
             (Some(v), Some("PQ")) => HabitusValue::Quantity {
                 value: v.attr("value").unwrap_or_default().to_owned(),
@@ -997,7 +1146,7 @@ impl Ctx<'_> {
             }
             (Some(v), _) => HabitusValue::Text(
                 self.resolve(child(v, "originalText"))
-                    .unwrap_or_else(|| deep_text(v)),
+                    .unwrap_or_else(|| deep_text_of(v)),
             ),
             (None, _) => HabitusValue::Text(String::new()),
         };
@@ -1019,7 +1168,7 @@ impl Ctx<'_> {
         );
     }
 
-    fn family(&mut self, org: &Element, pos: &str, i: usize) {
+    fn family(&mut self, org: El<'_>, pos: &str, i: usize) {
         let rs = child(org, "subject").and_then(|s| child(s, "relatedSubject"));
         let relation = rs.and_then(|r| child_code(r, "code"));
         let relation_gender = rs
@@ -1058,7 +1207,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn treatment(&mut self, sa: &Element, pos: &str, i: usize) {
+    fn treatment(&mut self, sa: El<'_>, pos: &str, i: usize) {
         let mm = child(sa, "consumable")
             .and_then(|c| child(c, "manufacturedProduct"))
             .and_then(|m| child(m, "manufacturedMaterial"));
@@ -1071,7 +1220,7 @@ impl Ctx<'_> {
         let label = self.label(sa, Some(cis_el));
         let ivl = sa
             .children_named(NS, "effectiveTime")
-            .find(|e| child(e, "low").is_some() || child(e, "high").is_some());
+            .find(|&e| child(e, "low").is_some() || child(e, "high").is_some());
         let (start, end) = ivl_dates(ivl);
         let period = sa
             .children_named(NS, "effectiveTime")
@@ -1087,7 +1236,7 @@ impl Ctx<'_> {
         let ald = sa
             .children_named(NS, "entryRelationship")
             .filter_map(|r| child(r, "observation"))
-            .find(|o| has_template(o, "1.2.250.1.213.1.1.3.48.13"))
+            .find(|&o| has_template(o, "1.2.250.1.213.1.1.3.48.13"))
             .and_then(|o| child(o, "value"))
             .and_then(|v| v.attr("value"))
             .map(|v| v == "true");
@@ -1199,5 +1348,43 @@ pub fn compare_versions(received: &ParsedHeader, stored: &ParsedHeader) -> Versi
         VersionDecision::Replaces
     } else {
         VersionDecision::Older
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handle-based helpers give exactly what the owned-tree ones give, on every element of
+    /// the ANS example (or of our own VSM when the reference files are absent).
+    #[test]
+    fn handle_helpers_match_owned_helpers() {
+        let base = std::env::var("SEGUR_SHARED")
+            .unwrap_or_else(|_| format!("{}/../../shared", env!("CARGO_MANIFEST_DIR")));
+        let bytes = std::fs::read(format!(
+            "{base}/reference/cda/ExemplesCDA/VSM_1.4_2022.01.xml"
+        ))
+        .unwrap_or_else(|_| {
+            crate::examples::large_vsm(20)
+                .to_xml()
+                .unwrap()
+                .into_bytes()
+        });
+        let doc = segur_net::xml::parse_document(&bytes, &cda_limits()).unwrap();
+        let owned = segur_net::xml::parse(&bytes, &cda_limits()).unwrap();
+        fn walk(e: El<'_>, o: &Element, n: &mut usize) {
+            assert_eq!(deep_text_of(e), deep_text(o));
+            assert_eq!(to_xml_of(e), to_xml(o));
+            *n += 1;
+            for (c, oc) in e.elements().zip(o.elements()) {
+                walk(c, oc, n);
+            }
+        }
+        let mut n = 0;
+        walk(doc.root(), &owned, &mut n);
+        assert!(n > 100);
+        let parsed = parse(&bytes).unwrap();
+        assert_eq!(*parsed.root, owned);
+        assert_eq!(parsed.root.xml().len(), bytes.len());
     }
 }
