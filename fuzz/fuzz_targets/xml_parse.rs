@@ -1,9 +1,16 @@
 //! Fuzzes the hardened XML reader every network message goes through (limits, no DOCTYPE,
-//! namespaces, UTF-8 only). It must never panic, whatever the input.
+//! namespaces, UTF-8 only), in both its forms: the owned tree and the borrowed arena tree. It must
+//! never panic, and both forms must accept and refuse the same inputs.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = segur_net::xml::parse(data, &segur_net::xml::XmlLimits::default());
+    let limits = segur_net::xml::XmlLimits::default();
+    let owned = segur_net::xml::parse(data, &limits);
+    let borrowed = segur_net::xml::parse_document(data, &limits);
+    assert_eq!(owned.is_ok(), borrowed.is_ok(), "both readers agree");
+    if let (Ok(o), Ok(b)) = (owned, borrowed) {
+        assert_eq!(o, b.root().to_element(), "same tree");
+    }
 });
