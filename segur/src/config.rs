@@ -8,7 +8,7 @@
 //! version = "4.2"
 //! idam = "SEGURSANDBOX"                 # CNDA authorisation number
 //! [insi]
-//! endpoint = "https://127.0.0.1:18443/lps"
+//! endpoint = "https://127.0.0.1:18443/lps"   # default for test / production: the national one
 //! trust_anchors = "ca/trust-anchors.pem"
 //! pkcs12 = "client/insi-auto.p12"
 //! pkcs12_password_env = "SEGUR_PKCS12_PASSWORD"   # or pkcs12_password = "…" (sandbox)
@@ -205,7 +205,7 @@ impl ConfigBuilder {
         });
         self
     }
-    /// INSi endpoint.
+    /// INSi endpoint (default: the environment's, see `Environment::insi_endpoint`).
     pub fn insi_endpoint(mut self, url: &str) -> Self {
         self.endpoint = Some(url.into());
         self
@@ -238,7 +238,8 @@ impl ConfigBuilder {
             environment: self.environment,
             lps: self.lps.ok_or_else(|| missing("software identity"))?,
             insi: InsiSettings {
-                endpoint: self.endpoint.ok_or_else(|| missing("INSi endpoint"))?,
+                // Empty: the environment's endpoint (none in the sandbox: checked at open).
+                endpoint: self.endpoint.unwrap_or_default(),
                 trust_anchors: self.trust_anchors.ok_or_else(|| missing("trust anchors"))?,
                 pkcs12: self.pkcs12.ok_or_else(|| missing("PKCS#12 file"))?,
                 pkcs12_password: None,

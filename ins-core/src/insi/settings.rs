@@ -41,6 +41,18 @@ pub enum Environment {
     Production,
 }
 
+impl Environment {
+    /// The INSi endpoint for software-certificate (mutual TLS) access in this environment
+    /// (`ins.md` §1.3); none for the sandbox, whose port is chosen at start.
+    pub fn insi_endpoint(self) -> Option<&'static str> {
+        match self {
+            Environment::Sandbox => None,
+            Environment::Test => Some("https://qualiflps-services-ps-tlsm.ameli.fr:443/lps"),
+            Environment::Production => Some("https://services-ps-tlsm.ameli.fr:443/lps"),
+        }
+    }
+}
+
 /// `[lps]`: the software's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LpsSettings {
@@ -61,7 +73,8 @@ pub struct LpsSettings {
 /// `[insi]`: how to reach INSi.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InsiSettings {
-    /// Endpoint URL.
+    /// Endpoint URL; when empty or absent, the environment's ([`Environment::insi_endpoint`]).
+    #[serde(default)]
     pub endpoint: String,
     /// PEM file of the CA certificates to trust for the server.
     pub trust_anchors: PathBuf,
@@ -113,6 +126,19 @@ impl Settings {
         })
     }
 
+    /// The INSi endpoint: the configured one, else the environment's.
+    pub fn endpoint(&self) -> Result<String> {
+        if !self.insi.endpoint.trim().is_empty() {
+            return Ok(self.insi.endpoint.clone());
+        }
+        self.environment
+            .insi_endpoint()
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                InsError::Config("[insi] endpoint is required in the sandbox environment".into())
+            })
+    }
+
     /// Builds an INSi client; relative paths are read from `base_dir` (the settings file's
     /// folder). `instance` is used when the settings have none.
     pub fn insi_client(
@@ -145,11 +171,56 @@ impl Settings {
             ..HttpsConfig::default()
         };
         InsiClient::builder(lps)
-            .endpoint(self.insi.endpoint.clone())
+            .endpoint(self.endpoint()?)
             .trust_anchors(anchors)
             .client_identity(identity)
             .http(http)
             .trace(trace)
             .build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(environment: Environment, endpoint: &str) -> Settings {
+        Settings {
+            environment,
+            lps: LpsSettings {
+                name: "x".into(),
+                version: "1".into(),
+                idam: "I".into(),
+                instance: None,
+                emitter: None,
+            },
+            insi: InsiSettings {
+                endpoint: endpoint.into(),
+                trust_anchors: "a.pem".into(),
+                pkcs12: "c.p12".into(),
+                pkcs12_password: Some("p".into()),
+                pkcs12_password_env: None,
+                timeout_secs: None,
+            },
+        }
+    }
+
+    #[test]
+    fn endpoints_default_per_environment() {
+        assert_eq!(
+            settings(Environment::Test, "").endpoint().unwrap(),
+            "https://qualiflps-services-ps-tlsm.ameli.fr:443/lps"
+        );
+        assert_eq!(
+            settings(Environment::Production, " ").endpoint().unwrap(),
+            "https://services-ps-tlsm.ameli.fr:443/lps"
+        );
+        assert!(settings(Environment::Sandbox, "").endpoint().is_err());
+        assert_eq!(
+            settings(Environment::Production, "https://other/lps")
+                .endpoint()
+                .unwrap(),
+            "https://other/lps"
+        );
     }
 }
