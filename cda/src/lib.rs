@@ -18,6 +18,7 @@
 
 pub mod codes;
 pub mod error;
+#[doc(hidden)] // test and demo content (it fabricates INSi results): not part of the API
 pub mod examples;
 pub mod header;
 pub mod level1;
