@@ -16,6 +16,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod c14n;
+pub mod dsig;
 pub mod error;
 pub mod http;
 pub mod soap;

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dmp;
 pub mod insi;
 pub mod pki;
 

@@ -1,0 +1,1 @@
+//! XDS.b messages (being written).

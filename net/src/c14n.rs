@@ -1,0 +1,1 @@
+//! Exclusive XML canonicalization (being written).

@@ -1,0 +1,1 @@
+//! DMP simulator (being written).
