@@ -36,6 +36,50 @@ pub enum DmpError {
         /// The limit.
         limit: usize,
     },
+    /// The DMP refused the request with one of its codes (`docs/dmp-wire.md` "DMP refusals"):
+    /// a SOAP fault subcode (`/patients`, `/habilitations`) or a registry error code (XDS).
+    #[error("refused by the DMP: {code}: {reason}")]
+    Refused {
+        /// The DMP code.
+        code: crate::envelope::RefusalCode,
+        /// The service's explanation (`Reason/Text` or `codeContext`), bounded.
+        reason: String,
+    },
+    /// A SOAP 1.2 fault whose subcodes hold no DMP refusal code (SOAP 1.2 Part 1 §5.4).
+    #[error("SOAP fault {code} {subcodes:?}: {reason}")]
+    Fault {
+        /// `Code/Value` local part (`Sender`, `Receiver`...).
+        code: String,
+        /// `Subcode/Value` local parts, outermost first.
+        subcodes: Vec<String>,
+        /// `Reason/Text`, bounded.
+        reason: String,
+    },
+    /// Refused locally after TD0.2: nothing was sent (no DMP, closed, or DMP/CONF.09 opposition).
+    #[error("not sent: {0}")]
+    NotSent(crate::patients::FeedBlocked),
+    /// The service answered but did not accept the request (HL7v3 acknowledgement other than
+    /// AA, TD0.3 status other than OK).
+    #[error("{operation} not accepted: {status}")]
+    Rejected {
+        /// The operation (`TD0.2`, `setAuthorization`...).
+        operation: &'static str,
+        /// The status or code returned (no patient data).
+        status: String,
+    },
+    /// The settings or credentials are incomplete or inconsistent.
+    #[error("DMP configuration: {0}")]
+    Config(String),
+    /// No document with this uniqueId in the patient's DMP (RPLC, ITI-57, ITI-43).
+    #[error("no document {unique_id} in the DMP")]
+    DocumentNotFound {
+        /// The document's uniqueId (an OID, not patient data).
+        unique_id: String,
+    },
+    /// The registry or repository answered Failure (ITI TF-3 §4.2.4): its errors, typed
+    /// (`xds::response`); the message lists the codes only.
+    #[error("XDS request failed: {0}")]
+    Registry(crate::xds::RegistryErrors),
 }
 
 /// Shorthand for results of this crate.

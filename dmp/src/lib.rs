@@ -15,10 +15,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
+pub mod envelope;
 pub mod error;
 pub mod habilitations;
 pub mod mtom;
 pub mod patients;
+pub mod settings;
 pub mod vihf;
 pub mod xds;
 

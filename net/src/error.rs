@@ -147,6 +147,57 @@ pub enum NetError {
     /// The message is well-formed XML but not a SOAP 1.2 envelope as expected.
     #[error("not a SOAP 1.2 message: {0}")]
     NotSoap(String),
+
+    // ---- XML canonicalization and signature (c14n, dsig) ---------------------------------
+    /// No element carries this `ID`/`Id`/`id` (a signature reference that points nowhere).
+    #[error("no element with ID {id:?}")]
+    XmlIdNotFound {
+        /// The ID looked for (an XML identifier, never patient data).
+        id: String,
+    },
+    /// Several elements carry the same ID: refused, since an XML signature checker could be
+    /// made to verify one copy while the application reads another (signature wrapping).
+    #[error("{count} elements carry the ID {id:?} (refused: possible signature wrapping)")]
+    DuplicateId {
+        /// The ID.
+        id: String,
+        /// How many elements carry it.
+        count: usize,
+    },
+    /// The digest of a signature reference does not match the signed content (XMLDSig §3.2.1).
+    #[error("XML signature: digest mismatch for reference {uri:?}")]
+    DigestMismatch {
+        /// The reference URI.
+        uri: String,
+    },
+    /// The signature value does not verify with the key of the certificate (XMLDSig §3.2.2).
+    #[error("XML signature: the signature value does not verify")]
+    BadSignature,
+    /// An algorithm (canonicalization, transform, digest, signature, key) is not supported.
+    #[error("XML signature: unsupported {what} {uri:?}")]
+    UnsupportedAlgorithm {
+        /// Which algorithm slot ("digest method", "transform", "key"...).
+        what: &'static str,
+        /// The algorithm URI (or key type).
+        uri: String,
+    },
+    /// The signature carries no `KeyInfo/X509Data/X509Certificate`.
+    #[error("XML signature: no KeyInfo/X509Data/X509Certificate")]
+    MissingKeyInfo,
+    /// The signature reference does not designate the expected element.
+    #[error("XML signature: no reference to {expected:?} (found {found:?})")]
+    ReferenceNotFound {
+        /// The URI expected (`#` + the element ID).
+        expected: String,
+        /// The reference URIs found.
+        found: Vec<String>,
+    },
+    /// The `ds:Signature` is missing or malformed (names the element or part).
+    #[error("XML signature: {0}")]
+    SignatureStructure(String),
+    /// Signing failed (the signer refused, the key is unusable, or the input cannot be signed).
+    #[error("XML signing: {0}")]
+    Signing(String),
 }
 
 /// Result alias of this crate.

@@ -441,7 +441,7 @@ fn first_attr(name: &X509Name<'_>, oid: &Oid<'_>) -> Option<String> {
 
 /// RFC 4514 string of a distinguished name: last RDN first, `,` between RDNs, `+` inside a
 /// multi-valued RDN, special characters escaped, non-string values as `#` + hex DER.
-fn rfc4514(name: &X509Name<'_>) -> String {
+pub(crate) fn rfc4514(name: &X509Name<'_>) -> String {
     let short: [(&Oid<'_>, &str); 9] = [
         (&OID_X509_COMMON_NAME, "CN"),
         (&OID_X509_LOCALITY_NAME, "L"),

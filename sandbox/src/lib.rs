@@ -5,7 +5,9 @@
 //! client certificates). [`Sandbox::start`] writes the PKI and a ready client configuration
 //! (`segur.toml`) into a folder, then serves:
 //!
-//! - INSi ([`insi`]) at `https://127.0.0.1:<port>/lps`.
+//! - INSi ([`insi`]) at `https://127.0.0.1:<port>/lps`;
+//! - the DMP ([`dmp`]) at `https://127.0.0.1:<port>/si-dmp-server/v2/services/{registry,
+//!   repository,patients,habilitations}`, its state in `dmp.sqlite` in the same folder.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,6 +23,8 @@ use std::sync::Arc;
 use segur_ins_core::insi::{Environment, InsiSettings, LpsSettings, Settings};
 use segur_net::http::{handler_fn, HttpsServer};
 
+use dmp::vihf::TrustedCas;
+use dmp::{DmpFaults, DmpSimulator};
 use insi::{Faults, InsiSimulator};
 use pki::{PkiError, PkiFiles, TestPki};
 
@@ -41,6 +45,9 @@ pub enum SandboxError {
     /// A server could not start.
     #[error(transparent)]
     Net(#[from] segur_net::NetError),
+    /// The DMP simulator's SQLite store failed.
+    #[error("DMP sandbox store: {0}")]
+    Store(String),
     /// Writing the client configuration failed.
     #[error("cannot write {path}: {detail}")]
     Write {
@@ -56,7 +63,7 @@ pub enum SandboxError {
 pub struct SandboxOptions {
     /// Folder for the PKI and `segur.toml` (created if missing).
     pub dir: PathBuf,
-    /// First port: INSi listens on it. 0 picks free ports.
+    /// First port: INSi listens on it, the DMP on the next one. 0 picks free ports.
     pub port_base: u16,
     /// Accepted CNDA authorisation numbers.
     pub idams: Vec<String>,
@@ -79,6 +86,8 @@ pub struct Sandbox {
     files: PkiFiles,
     insi: HttpsServer,
     faults: Arc<Faults>,
+    dmp: HttpsServer,
+    dmp_sim: Arc<DmpSimulator>,
     settings: Settings,
     settings_path: PathBuf,
     dir: PathBuf,
@@ -89,6 +98,7 @@ impl std::fmt::Debug for Sandbox {
         f.debug_struct("Sandbox")
             .field("dir", &self.dir)
             .field("insi", &self.insi_url())
+            .field("dmp", &self.dmp_url())
             .finish_non_exhaustive()
     }
 }
@@ -113,6 +123,33 @@ impl Sandbox {
             SocketAddr::from((Ipv4Addr::LOCALHOST, options.port_base)),
             pki.server_tls()?,
             MAX_REQUEST_BYTES,
+            handler,
+        )
+        .await?;
+        let dmp_sim = Arc::new(DmpSimulator::open(
+            &dir.join("dmp.sqlite"),
+            TrustedCas {
+                roots: vec![pki.root.cert_der.clone()],
+                intermediates: vec![pki.intermediate.cert_der.clone()],
+            },
+            Arc::new(DmpFaults::default()),
+        )?);
+        let sim = dmp_sim.clone();
+        let handler = handler_fn(move |req| {
+            let sim = sim.clone();
+            async move { sim.handle(req).await }
+        });
+        let dmp_port = if options.port_base == 0 {
+            0
+        } else {
+            options.port_base.checked_add(1).ok_or_else(|| {
+                segur_net::NetError::Server("no port left after port_base for the DMP".into())
+            })?
+        };
+        let dmp = HttpsServer::bind(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, dmp_port)),
+            pki.server_tls()?,
+            dmp::MAX_REQUEST_BYTES,
             handler,
         )
         .await?;
@@ -158,6 +195,8 @@ impl Sandbox {
             files,
             insi,
             faults,
+            dmp,
+            dmp_sim,
             settings,
             settings_path,
             dir,
@@ -179,6 +218,27 @@ impl Sandbox {
     /// Fault switches of the INSi simulator.
     pub fn insi_faults(&self) -> &Arc<Faults> {
         &self.faults
+    }
+    /// The DMP services base URL, `https://127.0.0.1:<port>/si-dmp-server/v2/services`
+    /// (`dmp.md` §1); append `/registry`, `/repository`, `/patients` or `/habilitations`.
+    pub fn dmp_url(&self) -> String {
+        format!(
+            "https://127.0.0.1:{}{}",
+            self.dmp.local_addr().port(),
+            dmp::BASE_PATH
+        )
+    }
+    /// The DMP server address.
+    pub fn dmp_addr(&self) -> SocketAddr {
+        self.dmp.local_addr()
+    }
+    /// Fault switches of the DMP simulator (SOAP faults, delay, malformed answers).
+    pub fn dmp_faults(&self) -> &Arc<DmpFaults> {
+        self.dmp_sim.faults()
+    }
+    /// The DMP simulator (its store, for tests).
+    pub fn dmp(&self) -> &Arc<DmpSimulator> {
+        &self.dmp_sim
     }
     /// The client settings written to `segur.toml`.
     pub fn settings(&self) -> &Settings {
@@ -203,5 +263,6 @@ impl Sandbox {
     /// Stops the servers.
     pub async fn shutdown(self) {
         self.insi.shutdown().await;
+        self.dmp.shutdown().await;
     }
 }

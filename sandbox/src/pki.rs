@@ -4,13 +4,15 @@
 //! TEST AC RACINE IGC-SANTE ELEMENTAIRE                      (root CA, self-signed)
 //! └── TEST AC IGC-SANTE ELEMENTAIRE ORGANISATIONS           (intermediate CA, pathlen 0)
 //!     ├── localhost                                         (server: DNS localhost, 127.0.0.1, ::1)
-//!     └── INSI-AUTO, OU=499999999, O=SEGUR SANDBOX          (client: "ORG" software certificate)
+//!     ├── INSI-AUTO, OU=499999999, O=SEGUR SANDBOX          (client: "ORG" software certificate)
+//!     └── SEGUR SANDBOX CACHET, OU=1499999999               (signature "cachet" ORG certificate, RSA)
 //! ```
 //!
-//! **Key algorithm: ECDSA P-256 with SHA-256 for every certificate, the client included.** The
-//! real IGC-Santé ORG certificates are RSA 2048, but rcgen cannot generate RSA keys with its
-//! `ring` backend (only with aws-lc-rs, which this project does not use). XML signatures made
-//! with the sandbox client key are therefore ECDSA-SHA256, not RSA-SHA256.
+//! **Key algorithms.** The CAs, the server and the TLS client certificates use ECDSA P-256 with
+//! SHA-256: rcgen cannot generate RSA keys with its `ring` backend. The signing ("cachet")
+//! certificate, which signs the VIHF and the XAdES submission-set signature (`dmp.md` §1, §4,
+//! §6) with RSA-SHA256 like the real IGC-Santé ORG certificates, has an RSA-2048 key generated
+//! with the `rsa` crate and loaded into rcgen as PKCS#8.
 
 use std::fmt;
 use std::io::Write as _;
@@ -35,6 +37,13 @@ pub const CLIENT_CN: &str = "INSI-AUTO";
 pub const ORGANIZATION: &str = "SEGUR SANDBOX";
 /// Organisational unit of the client certificates (a test FINESS-like identifier).
 pub const CLIENT_OU: &str = "499999999";
+/// Subject CN of the default signing ("cachet") certificate.
+pub const SIGNING_CN: &str = "SEGUR SANDBOX CACHET";
+/// Organisational unit of the signing certificate: the structure's national identifier
+/// (IdNat_Struct: `1` + the test FINESS [`CLIENT_OU`]).
+pub const SIGNING_OU: &str = "1499999999";
+/// RSA modulus size of the signing certificate (as the IGC-Santé ORG certificates).
+pub const SIGNING_RSA_BITS: usize = 2048;
 
 /// Errors of the test PKI.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +69,9 @@ pub enum PkiError {
     /// The generated material was refused by the TLS layer.
     #[error("TLS: {0}")]
     Tls(#[from] segur_net::NetError),
+    /// An RSA key could not be generated or encoded.
+    #[error("RSA key generation: {0}")]
+    RsaKey(String),
 }
 
 /// One issued certificate with its private key (and what is needed to issue more from it).
@@ -116,6 +128,9 @@ pub struct PkiFiles {
     pub client_cert: PathBuf,
     /// `client/insi-auto.key.pem` (owner-only).
     pub client_key: PathBuf,
+    /// `client/signature.p12`: the RSA signing ("cachet") key, its certificate and the
+    /// intermediate (owner-only; same password as the client PKCS#12).
+    pub signature_pkcs12: PathBuf,
 }
 
 /// The sandbox PKI: root → intermediate → server and client certificates.
@@ -128,6 +143,8 @@ pub struct TestPki {
     pub server: Issued,
     /// The client certificate, CN `INSI-AUTO`.
     pub client: Issued,
+    /// The RSA signing ("cachet") certificate, CN `SEGUR SANDBOX CACHET`.
+    pub signing: Issued,
     /// The folder the PKI was written to, if any (set by [`TestPki::generate_in`]).
     pub dir: Option<PathBuf>,
 }
@@ -170,11 +187,13 @@ impl TestPki {
             not_after,
         )?;
         let client = issue_client_with(&intermediate, CLIENT_CN, not_before, not_after)?;
+        let signing = issue_signing_with(&intermediate, SIGNING_CN, not_before, not_after)?;
         Ok(Self {
             root,
             intermediate,
             server,
             client,
+            signing,
             dir: None,
         })
     }
@@ -196,6 +215,18 @@ impl TestPki {
         not_after: DateTime<Utc>,
     ) -> Result<Issued, PkiError> {
         issue_client_with(&self.intermediate, cn, not_before, not_after)
+    }
+
+    /// Issues another signing ("cachet") certificate from the intermediate CA: RSA-2048 key,
+    /// O `SEGUR SANDBOX`, OU [`SIGNING_OU`], key usage digitalSignature + nonRepudiation, no
+    /// extended key usage (`dmp.md` §1: the `signature.p12` that signs the VIHF and the XAdES).
+    pub fn issue_signing(
+        &self,
+        cn: &str,
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<Issued, PkiError> {
+        issue_signing_with(&self.intermediate, cn, not_before, not_after)
     }
 
     /// Issues another server certificate (serverAuth) for `dns_names` (IP addresses accepted)
@@ -278,6 +309,7 @@ impl TestPki {
             client_p12: dir.join("client/insi-auto.p12"),
             client_cert: dir.join("client/insi-auto.pem"),
             client_key: dir.join("client/insi-auto.key.pem"),
+            signature_pkcs12: dir.join("client/signature.p12"),
         };
         for sub in ["ca", "server", "client"] {
             let path = dir.join(sub);
@@ -299,6 +331,8 @@ impl TestPki {
         let client_chain = format!("{}{}", self.client.cert_pem, self.intermediate.cert_pem);
         write_file(&files.client_cert, client_chain.as_bytes(), false)?;
         write_file(&files.client_key, self.client.key_pem.as_bytes(), true)?;
+        let p12 = self.client_pkcs12(&self.signing, p12_password)?;
+        write_file(&files.signature_pkcs12, &p12, true)?;
         Ok(files)
     }
 }
@@ -347,6 +381,42 @@ fn issue_client_with(
         KeyUsagePurpose::ContentCommitment,
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.use_authority_key_identifier_extension = true;
+    set_validity(&mut params, not_before, not_after)?;
+    let cert = params.signed_by(&key, &ca.issuer())?;
+    Ok(finish(params, key, cert))
+}
+
+/// A fresh RSA key pair (`rsa` crate, operating-system RNG) handed to rcgen as PKCS#8 for
+/// RSA-SHA256 (rcgen's `ring` backend signs with RSA keys but cannot generate them).
+fn rsa_key_pair(bits: usize) -> Result<KeyPair, PkiError> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let key = rsa::PrivateKey::new(&mut rand::rngs::SysRng, bits)
+        .map_err(|e| PkiError::RsaKey(e.to_string()))?;
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| PkiError::RsaKey(e.to_string()))?;
+    let pkcs8 = PrivatePkcs8KeyDer::from(der.as_bytes().to_vec());
+    Ok(KeyPair::from_pkcs8_der_and_sign_algo(
+        &pkcs8,
+        &rcgen::PKCS_RSA_SHA256,
+    )?)
+}
+
+fn issue_signing_with(
+    ca: &Issued,
+    cn: &str,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+) -> Result<Issued, PkiError> {
+    let key = rsa_key_pair(SIGNING_RSA_BITS)?;
+    let mut params = CertificateParams::default();
+    params.distinguished_name = dn(cn, SIGNING_OU);
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
     params.use_authority_key_identifier_extension = true;
     set_validity(&mut params, not_before, not_after)?;
     let cert = params.signed_by(&key, &ca.issuer())?;
@@ -521,6 +591,102 @@ mod tests {
         let years = (not_after - Utc::now()).num_days();
         assert!((1090..=1096).contains(&years), "{years}");
         assert!(id.not_before().unwrap() < Utc::now() - chrono::Duration::hours(23));
+    }
+
+    /// Time of the PKI generation done at sandbox start (RSA key generation included), printed
+    /// with `--nocapture`; fails only if it is absurdly slow (the big-integer crates not
+    /// optimised, see the root `Cargo.toml`).
+    #[test]
+    fn generate_in_timing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            TestPki::generate_in(tmp.path(), "pw").unwrap();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        eprintln!("TestPki::generate_in: {times:?}");
+        assert!(times[2] < std::time::Duration::from_secs(5), "{times:?}");
+    }
+
+    #[test]
+    fn signing_certificate_is_rsa_2048_for_signatures() {
+        let pki = TestPki::generate().unwrap();
+        let inter = parse(&pki.intermediate.cert_der);
+        let cert = parse(&pki.signing.cert_der);
+        assert_eq!(cn(&cert), SIGNING_CN);
+        assert_eq!(cert.issuer(), inter.subject());
+        assert!(!cert.is_ca());
+        let spki = cert.public_key();
+        assert_eq!(
+            spki.algorithm.algorithm,
+            x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+        );
+        match spki.parsed().unwrap() {
+            x509_parser::public_key::PublicKey::RSA(rsa) => {
+                assert_eq!(rsa.key_size(), SIGNING_RSA_BITS)
+            }
+            other => panic!("not RSA: {other:?}"),
+        }
+        assert_eq!(
+            cert.signature_algorithm.algorithm,
+            x509_parser::oid_registry::OID_SIG_ECDSA_WITH_SHA256,
+            "issued (signed) by the ECDSA intermediate"
+        );
+        let ku = cert.key_usage().unwrap().unwrap().value;
+        assert!(ku.digital_signature() && ku.non_repudiation());
+        assert!(!ku.key_cert_sign() && !ku.key_encipherment());
+        assert!(cert.extended_key_usage().unwrap().is_none());
+        let id = pki.client_identity(&pki.signing).unwrap();
+        assert_eq!(
+            id.subject_dn().as_deref(),
+            Some("CN=SEGUR SANDBOX CACHET,OU=1499999999,O=SEGUR SANDBOX,C=FR")
+        );
+
+        // Another one, with its own key.
+        let now = Utc::now();
+        let other = pki
+            .issue_signing("AUTRE CACHET", now, now + chrono::Duration::days(1))
+            .unwrap();
+        assert_ne!(
+            parse(&other.cert_der).public_key().raw,
+            cert.public_key().raw
+        );
+    }
+
+    #[test]
+    fn signature_p12_signs_xml_that_verifies() {
+        use segur_net::dsig::{self, Pkcs12Signer, Signer as _};
+        let tmp = tempfile::tempdir().unwrap();
+        let (pki, files) = TestPki::generate_in(tmp.path(), "pass word!").unwrap();
+        assert_eq!(
+            files.signature_pkcs12,
+            tmp.path().join("client/signature.p12")
+        );
+        let signer = Pkcs12Signer::from_pkcs12_file(&files.signature_pkcs12, "pass word!").unwrap();
+        assert_eq!(signer.certificate_der(), pki.signing.cert_der.as_slice());
+        assert_eq!(signer.chain().len(), 2);
+        let xml = r#"<a:Doc xmlns:a="urn:a" ID="d1"><a:T>x</a:T></a:Doc>"#;
+        let signed =
+            dsig::sign_enveloped(xml, "d1", &signer, &dsig::SignOptions::default()).unwrap();
+        let v = dsig::verify_enveloped(signed.as_bytes(), "d1").unwrap();
+        assert_eq!(v.certificate, pki.signing.cert_der);
+        // The ECDSA TLS client certificate cannot sign XML for the DMP.
+        let err = Pkcs12Signer::from_pkcs12_file(&files.client_p12, "pass word!").unwrap_err();
+        assert!(
+            matches!(err, NetError::UnsupportedAlgorithm { .. }),
+            "{err}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&files.signature_pkcs12)
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]
@@ -710,9 +876,27 @@ mod tests {
         assert!(!out.status.success());
 
         let dir = tmp.path();
+        let out = std::process::Command::new(openssl)
+            .arg("pkcs12")
+            .arg("-in")
+            .arg(&files.signature_pkcs12)
+            .args(["-passin", "pass:s3cret", "-nodes"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(SIGNING_CN), "{stdout}");
+        assert!(stdout.contains("BEGIN PRIVATE KEY"), "{stdout}");
+        let signing_pem = dir.join("signing.pem");
+        std::fs::write(&signing_pem, pki_signing_pem(&stdout)).unwrap();
         for (leaf, purpose) in [
             (&files.client_cert, "sslclient"),
             (&files.server_chain, "sslserver"),
+            (&signing_pem, "any"),
         ] {
             let out = std::process::Command::new(openssl)
                 .arg("verify")
@@ -731,6 +915,13 @@ mod tests {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+    }
+
+    /// The first certificate of an `openssl pkcs12` dump (the leaf).
+    fn pki_signing_pem(dump: &str) -> String {
+        let start = dump.find("-----BEGIN CERTIFICATE-----").unwrap();
+        let end = dump[start..].find("-----END CERTIFICATE-----").unwrap() + start;
+        format!("{}-----END CERTIFICATE-----\n", &dump[start..end])
     }
 
     /// PKCS#12 files made by OpenSSL (modern and legacy ciphers, RSA 2048 like the real

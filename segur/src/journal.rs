@@ -2,7 +2,7 @@
 //! service, every RNIV change, and the identity records themselves. The Ségur dashboards and work
 //! lists are queries over it.
 //!
-//! ## Schema (version 1)
+//! ## Schema (version 2)
 //!
 //! | table | one row per | columns |
 //! |---|---|---|
@@ -11,9 +11,14 @@
 //! | `exchange_payloads` | exchange | `exchange_id`, `request`, `response` (full SOAP, RNIV rules 37/39) |
 //! | `rniv_events` | RNIV change (rule 21) | `id`, `at`, `patient_local_id`, `actor`, `reason`, `change`, `from_status`, `to_status`, `detail` (JSON) |
 //! | `identities` | identity record | `local_id`, `status`, `record` (JSON), `updated_at` |
+//! | `dmp_documents` (v2) | document handed to the DMP | `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality` (codes, space-separated), `replaces` (uniqueId), `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document` (the exact bytes) |
 //!
 //! Every operation writes its exchanges, RNIV events and the new identity state in **one
 //! transaction**: a crash (even `kill -9`) leaves either all of it or none of it.
+//!
+//! A document sent to the DMP is stored in `dmp_documents` (status `pending`) *before* the
+//! network call, then moved to `accessible` or `failed` with the exchanges of the attempt: a
+//! document accepted by [`crate::Segur::dmp_send`] is never lost, and a failed send can be retried.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,8 +33,14 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Result, SegurError};
 
+mod dmp;
+pub use dmp::{
+    DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus, DmpDocumentUpdate, NewDmpDocument,
+};
+
 /// Migrations, applied in order; `PRAGMA user_version` = number applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE exchanges (
     id INTEGER PRIMARY KEY,
@@ -80,7 +91,28 @@ CREATE TABLE identities (
     record TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE dmp_documents (
+    unique_id TEXT PRIMARY KEY,
+    patient_local_id TEXT NOT NULL,
+    ins TEXT NOT NULL,
+    practitioner TEXT,
+    document_type TEXT,
+    title TEXT,
+    status TEXT NOT NULL,
+    confidentiality TEXT NOT NULL DEFAULT '',
+    replaces TEXT,
+    entry_uuid TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    last_error TEXT,
+    document BLOB NOT NULL
+);
+CREATE INDEX dmp_documents_patient ON dmp_documents(patient_local_id);
+CREATE INDEX dmp_documents_status ON dmp_documents(status);
+"#,
+];
 
 /// One exchange to record.
 #[derive(Debug, Clone, Default)]
@@ -344,38 +376,7 @@ impl Journal {
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(exchanges.len());
         for x in exchanges {
-            tx.execute(
-                "INSERT INTO exchanges(at, channel, operation, message_id, practitioner, structure, patient_local_id, ins, ins_qualified, document_type, document_id, status, result_code, error, duration_ms, http_status, request_sha256, response_sha256, request_bytes, response_bytes)
-                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-                params![
-                    rfc3339(&x.at),
-                    x.channel,
-                    x.operation,
-                    x.message_id,
-                    x.practitioner,
-                    x.structure,
-                    x.patient_local_id,
-                    x.ins,
-                    x.ins_qualified,
-                    x.document_type,
-                    x.document_id,
-                    x.status,
-                    x.result_code,
-                    x.error,
-                    x.duration_ms,
-                    x.http_status,
-                    sha256_hex(&x.request),
-                    x.response.as_deref().map(sha256_hex),
-                    x.request.len() as i64,
-                    x.response.as_ref().map(|r| r.len() as i64),
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO exchange_payloads(exchange_id, request, response) VALUES(?1, ?2, ?3)",
-                params![id, x.request, x.response],
-            )?;
-            ids.push(id);
+            ids.push(insert_exchange(&tx, x)?);
         }
         if let Some((record, history_from, create)) = record {
             let json = serde_json::to_string(record)
@@ -500,6 +501,41 @@ impl Journal {
             .map_err(|e| SegurError::Journal(format!("CSV: {e}")))?;
         Ok(rows.len())
     }
+}
+
+fn insert_exchange(tx: &rusqlite::Transaction<'_>, x: &NewExchange) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO exchanges(at, channel, operation, message_id, practitioner, structure, patient_local_id, ins, ins_qualified, document_type, document_id, status, result_code, error, duration_ms, http_status, request_sha256, response_sha256, request_bytes, response_bytes)
+         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        params![
+            rfc3339(&x.at),
+            x.channel,
+            x.operation,
+            x.message_id,
+            x.practitioner,
+            x.structure,
+            x.patient_local_id,
+            x.ins,
+            x.ins_qualified,
+            x.document_type,
+            x.document_id,
+            x.status,
+            x.result_code,
+            x.error,
+            x.duration_ms,
+            x.http_status,
+            sha256_hex(&x.request),
+            x.response.as_deref().map(sha256_hex),
+            x.request.len() as i64,
+            x.response.as_ref().map(|r| r.len() as i64),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO exchange_payloads(exchange_id, request, response) VALUES(?1, ?2, ?3)",
+        params![id, x.request, x.response],
+    )?;
+    Ok(id)
 }
 
 fn insert_event(tx: &rusqlite::Transaction<'_>, local_id: &str, h: &HistoryEntry) -> Result<()> {

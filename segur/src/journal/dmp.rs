@@ -1,0 +1,372 @@
+//! The DMP outbox and dashboard (schema v2, table `dmp_documents`): every document handed to the
+//! DMP with its current state, as the manual's "Tableau de bord des échanges MSSanté et DMP" shows
+//! it ("Accessible dans le DMP", "Supprimé dans le DMP", "En échec").
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::{insert_exchange, rfc3339, Journal, NewExchange};
+use crate::error::{Result, SegurError};
+
+/// Where a document handed to the DMP stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DmpDocumentStatus {
+    /// Stored locally, the send has not completed yet (a crash here leaves it to retry).
+    Pending,
+    /// Accepted by the DMP (ITI-41 Success).
+    Accessible,
+    /// The last send attempt failed; the document is kept for a retry.
+    Failed,
+    /// Replaced by a newer version (RPLC).
+    Replaced,
+    /// Deleted in the DMP (TD3.3c).
+    Deleted,
+    /// Archived in the DMP (TD3.3d).
+    Archived,
+}
+
+impl DmpDocumentStatus {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accessible => "accessible",
+            Self::Failed => "failed",
+            Self::Replaced => "replaced",
+            Self::Deleted => "deleted",
+            Self::Archived => "archived",
+        }
+    }
+    /// From the stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Some(match code {
+            "pending" => Self::Pending,
+            "accessible" => Self::Accessible,
+            "failed" => Self::Failed,
+            "replaced" => Self::Replaced,
+            "deleted" => Self::Deleted,
+            "archived" => Self::Archived,
+            _ => return None,
+        })
+    }
+    /// The dashboard label (manual: "Statut Envoi").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "En cours d'envoi",
+            Self::Accessible => "Accessible dans le DMP",
+            Self::Failed => "En échec",
+            Self::Replaced => "Remplacé dans le DMP",
+            Self::Deleted => "Supprimé dans le DMP",
+            Self::Archived => "Archivé dans le DMP",
+        }
+    }
+}
+
+/// A new document in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewDmpDocument<'a> {
+    /// XDS uniqueId.
+    pub unique_id: &'a str,
+    /// The patient's local id.
+    pub patient_local_id: &'a str,
+    /// The INS it is sent under (15 characters).
+    pub ins: &'a str,
+    /// The acting practitioner's national id.
+    pub practitioner: Option<&'a str>,
+    /// typeCode.
+    pub document_type: Option<&'a str>,
+    /// Title.
+    pub title: Option<&'a str>,
+    /// Confidentiality codes sent (N/R/V then DMP codes).
+    pub confidentiality: &'a [String],
+    /// uniqueId of the version it replaces.
+    pub replaces: Option<&'a str>,
+    /// The exact bytes sent.
+    pub document: &'a [u8],
+}
+
+/// A row of the DMP dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DmpDocumentRow {
+    /// XDS uniqueId.
+    pub unique_id: String,
+    /// Patient local id.
+    pub patient_local_id: String,
+    /// INS.
+    pub ins: String,
+    /// Practitioner national id.
+    pub practitioner: Option<String>,
+    /// typeCode.
+    pub document_type: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Status.
+    pub status: DmpDocumentStatus,
+    /// Dashboard label of the status.
+    pub status_label: String,
+    /// Confidentiality codes in force.
+    pub confidentiality: Vec<String>,
+    /// uniqueId of the version it replaces.
+    pub replaces: Option<String>,
+    /// entryUUID in the registry (when known).
+    pub entry_uuid: Option<String>,
+    /// First stored (RFC 3339 UTC).
+    pub created_at: String,
+    /// Last change (RFC 3339 UTC).
+    pub updated_at: String,
+    /// Last error (never patient identity).
+    pub last_error: Option<String>,
+}
+
+/// Filters of [`Journal::dmp_documents`]; all optional, combined with AND.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DmpDocumentQuery {
+    /// Patient local id.
+    pub patient_local_id: Option<String>,
+    /// Practitioner national id.
+    pub practitioner: Option<String>,
+    /// Status.
+    pub status: Option<DmpDocumentStatus>,
+    /// Created from (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Created before (exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// At most this many rows, newest first (default 1000).
+    pub limit: Option<u32>,
+}
+
+/// A state change of an outbox document, with the exchanges that caused it.
+#[derive(Debug, Clone, Default)]
+pub struct DmpDocumentUpdate<'a> {
+    /// New status (None: unchanged).
+    pub status: Option<DmpDocumentStatus>,
+    /// New entryUUID.
+    pub entry_uuid: Option<&'a str>,
+    /// New confidentiality codes.
+    pub confidentiality: Option<&'a [String]>,
+    /// Error of the attempt (None clears it).
+    pub error: Option<&'a str>,
+}
+
+impl Journal {
+    /// Stores a document in the DMP outbox (status `pending`) before it is sent. Storing the same
+    /// uniqueId again (a retry) keeps the row and sets it back to `pending`; the bytes must be
+    /// identical, else [`SegurError::InvalidInput`].
+    pub fn dmp_outbox_put(&self, d: &NewDmpDocument<'_>) -> Result<()> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let existing: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT document FROM dmp_documents WHERE unique_id = ?1",
+                [d.unique_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let now = rfc3339(&Utc::now());
+        match existing {
+            Some(bytes) if bytes != d.document => {
+                return Err(SegurError::InvalidInput(
+                    "a different document was already sent with this uniqueId".into(),
+                ))
+            }
+            Some(_) => {
+                tx.execute(
+                    "UPDATE dmp_documents SET status = 'pending', updated_at = ?2 WHERE unique_id = ?1",
+                    params![d.unique_id, now],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO dmp_documents(unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, created_at, updated_at, document)
+                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10)",
+                    params![
+                        d.unique_id,
+                        d.patient_local_id,
+                        d.ins,
+                        d.practitioner,
+                        d.document_type,
+                        d.title,
+                        d.confidentiality.join(" "),
+                        d.replaces,
+                        now,
+                        d.document
+                    ],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the exchanges of a DMP operation and, in the same transaction, the resulting state
+    /// of the outbox documents concerned. Returns the exchange row ids.
+    pub fn dmp_commit(
+        &self,
+        exchanges: &[NewExchange],
+        updates: &[(&str, DmpDocumentUpdate<'_>)],
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(exchanges.len());
+        for x in exchanges {
+            ids.push(insert_exchange(&tx, x)?);
+        }
+        let now = rfc3339(&Utc::now());
+        for (unique_id, u) in updates {
+            tx.execute(
+                "UPDATE dmp_documents SET
+                    status = COALESCE(?2, status),
+                    entry_uuid = COALESCE(?3, entry_uuid),
+                    confidentiality = COALESCE(?4, confidentiality),
+                    last_error = ?5,
+                    updated_at = ?6
+                 WHERE unique_id = ?1",
+                params![
+                    unique_id,
+                    u.status.map(DmpDocumentStatus::code),
+                    u.entry_uuid,
+                    u.confidentiality.map(|c| c.join(" ")),
+                    u.error,
+                    now
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// One outbox document with its bytes.
+    pub fn dmp_document(&self, unique_id: &str) -> Result<Option<(DmpDocumentRow, Vec<u8>)>> {
+        let conn = self.lock()?;
+        let row = conn
+            .query_row(
+                &format!("{SELECT_ROW}, document FROM dmp_documents WHERE unique_id = ?1"),
+                [unique_id],
+                |r| Ok((read_row(r)?, r.get::<_, Vec<u8>>(14)?)),
+            )
+            .optional()?;
+        Ok(row)
+    }
+
+    /// The DMP dashboard: documents matching `q`, newest first.
+    pub fn dmp_documents(&self, q: &DmpDocumentQuery) -> Result<Vec<DmpDocumentRow>> {
+        let mut sql = format!("{SELECT_ROW} FROM dmp_documents WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        let mut filter = |col: &str, op: &str, v: Option<String>| {
+            if let Some(v) = v {
+                args.push(v);
+                sql.push_str(&format!(" AND {col} {op} ?{}", args.len()));
+            }
+        };
+        filter("patient_local_id", "=", q.patient_local_id.clone());
+        filter("practitioner", "=", q.practitioner.clone());
+        filter("status", "=", q.status.map(|s| s.code().to_owned()));
+        filter("created_at", ">=", q.from.as_ref().map(rfc3339));
+        filter("created_at", "<", q.to.as_ref().map(rfc3339));
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, unique_id LIMIT {}",
+            q.limit.unwrap_or(1000)
+        ));
+        let conn = self.lock()?;
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), read_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+const SELECT_ROW: &str = "SELECT unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, entry_uuid, created_at, updated_at, last_error, 0";
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
+    let code: String = r.get(6)?;
+    let status = DmpDocumentStatus::from_code(&code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            6,
+            rusqlite::types::Type::Text,
+            format!("unknown DMP document status {code:?}").into(),
+        )
+    })?;
+    let conf: String = r.get(7)?;
+    Ok(DmpDocumentRow {
+        unique_id: r.get(0)?,
+        patient_local_id: r.get(1)?,
+        ins: r.get(2)?,
+        practitioner: r.get(3)?,
+        document_type: r.get(4)?,
+        title: r.get(5)?,
+        status,
+        status_label: status.label().to_owned(),
+        confidentiality: conf.split_whitespace().map(str::to_owned).collect(),
+        replaces: r.get(8)?,
+        entry_uuid: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        last_error: r.get(12)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc<'a>(id: &'a str, bytes: &'a [u8], conf: &'a [String]) -> NewDmpDocument<'a> {
+        NewDmpDocument {
+            unique_id: id,
+            patient_local_id: "P1",
+            ins: "279035121518989",
+            practitioner: Some("810001234567"),
+            document_type: Some("SYNTH"),
+            title: Some("VSM"),
+            confidentiality: conf,
+            replaces: None,
+            document: bytes,
+        }
+    }
+
+    #[test]
+    fn outbox_lifecycle_and_dashboard() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path().join("j.sqlite")).unwrap();
+        assert_eq!(j.schema_version().unwrap(), 2);
+        let conf = vec!["N".to_owned()];
+        j.dmp_outbox_put(&doc("1.2.3", b"<doc/>", &conf)).unwrap();
+        let (row, bytes) = j.dmp_document("1.2.3").unwrap().unwrap();
+        assert_eq!(row.status, DmpDocumentStatus::Pending);
+        assert_eq!(bytes, b"<doc/>");
+        // A retry with other bytes under the same uniqueId is refused.
+        assert!(j.dmp_outbox_put(&doc("1.2.3", b"<other/>", &conf)).is_err());
+        let x = NewExchange {
+            channel: "dmp".into(),
+            operation: "ITI-41".into(),
+            status: "ok".into(),
+            request: b"req".to_vec(),
+            ..Default::default()
+        };
+        let masked = vec!["N".to_owned(), "MASQUE_PS".to_owned()];
+        j.dmp_commit(
+            &[x],
+            &[(
+                "1.2.3",
+                DmpDocumentUpdate {
+                    status: Some(DmpDocumentStatus::Accessible),
+                    entry_uuid: Some("urn:uuid:abc"),
+                    confidentiality: Some(&masked),
+                    error: None,
+                },
+            )],
+        )
+        .unwrap();
+        let rows = j.dmp_documents(&DmpDocumentQuery::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].status_label, "Accessible dans le DMP");
+        assert_eq!(rows[0].confidentiality, masked);
+        assert_eq!(rows[0].entry_uuid.as_deref(), Some("urn:uuid:abc"));
+        let deleted = DmpDocumentQuery {
+            status: Some(DmpDocumentStatus::Deleted),
+            ..Default::default()
+        };
+        assert!(j.dmp_documents(&deleted).unwrap().is_empty());
+        assert_eq!(j.exchanges(&Default::default()).unwrap().len(), 1);
+    }
+}
