@@ -32,6 +32,52 @@ use pki::{PkiError, PkiFiles, TestPki};
 pub const SANDBOX_IDAM: &str = "SEGURSANDBOX";
 /// The password of the client PKCS#12 file the sandbox writes.
 pub const SANDBOX_P12_PASSWORD: &str = "sandbox";
+/// The acting practitioner written to `segur.toml` (`[practitioner]`, read by the `segur` facade
+/// and CLI): a general practitioner with a valid test RPPS, not yet authorised on any seeded DMP.
+pub const SANDBOX_PRACTITIONER_TOML: &str = r#"# The professional acting by default (CLI, demo): VIHF subject, XDS author.
+[practitioner]
+id_nat = "810000001239"          # 8 + RPPS
+nom = "TEST"
+prenom = "Camille"
+profession = "10"                # TRE_G15: Médecin
+specialty = "SM26"               # TRE_R01: Qualifié en médecine générale
+auth_mode = "INDIRECTE"
+"#;
+
+/// The `[dmp]` settings of the sandbox for a DMP base URL, paths relative to the sandbox folder:
+/// mutual TLS with the INSi client certificate, VIHF and XAdES signed with `client/signature.p12`,
+/// test INS OIDs accepted.
+pub fn sandbox_dmp_settings(endpoint: &str) -> segur_dmp::settings::DmpSettings {
+    use segur_dmp::settings::{DmpSettings, LpsDmpSettings, StructureSettings};
+    DmpSettings {
+        endpoint: endpoint.to_owned(),
+        trust_anchors: PathBuf::from("ca/trust-anchors.pem"),
+        pkcs12: PathBuf::from("client/insi-auto.p12"),
+        pkcs12_password: Some(SANDBOX_P12_PASSWORD.to_owned()),
+        pkcs12_password_env: None,
+        signing_pkcs12: PathBuf::from("client/signature.p12"),
+        signing_pkcs12_password: Some(SANDBOX_P12_PASSWORD.to_owned()),
+        signing_pkcs12_password_env: None,
+        sender_oid: "1.2.250.1.999.1.1".into(),
+        source_id: "1.2.250.1.999.1.1.2".into(),
+        structure: StructureSettings {
+            id_nat: "1499999999".into(),
+            name: "Cabinet du Dr TEST".into(),
+            secteur_activite: "SA07".into(),
+        },
+        lps: LpsDmpSettings {
+            name: "segur".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            homologation: "SEGUR-DMP-SANDBOX".into(),
+            id: None,
+        },
+        timeout_secs: Some(30),
+        connect_timeout_secs: None,
+        max_document_bytes: None,
+        test_ins: true,
+    }
+}
+
 /// Largest request body the simulators read.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
@@ -176,14 +222,26 @@ impl Sandbox {
             },
         };
         let settings_path = dir.join("segur.toml");
-        let text = toml::to_string_pretty(&settings).map_err(|e| SandboxError::Write {
+        let dmp_settings = sandbox_dmp_settings(&format!(
+            "https://127.0.0.1:{}{}",
+            dmp.local_addr().port(),
+            dmp::BASE_PATH
+        ));
+        let toml_error = |e: toml::ser::Error| SandboxError::Write {
             path: settings_path.clone(),
             detail: e.to_string(),
-        })?;
+        };
+        let text = toml::to_string_pretty(&settings).map_err(toml_error)?;
+        #[derive(serde::Serialize)]
+        struct DmpSection<'a> {
+            dmp: &'a segur_dmp::settings::DmpSettings,
+        }
+        let dmp_text =
+            toml::to_string_pretty(&DmpSection { dmp: &dmp_settings }).map_err(toml_error)?;
         std::fs::write(
             &settings_path,
             format!(
-                "# Written by `segur sandbox`: a client configuration for the sandbox.\n{text}"
+                "# Written by `segur sandbox`: a client configuration for the sandbox.\n{text}\n{dmp_text}\n{SANDBOX_PRACTITIONER_TOML}"
             ),
         )
         .map_err(|e| SandboxError::Write {
@@ -227,6 +285,10 @@ impl Sandbox {
             self.dmp.local_addr().port(),
             dmp::BASE_PATH
         )
+    }
+    /// The client `[dmp]` settings written to `segur.toml` (paths relative to [`Sandbox::dir`]).
+    pub fn dmp_settings(&self) -> segur_dmp::settings::DmpSettings {
+        sandbox_dmp_settings(&self.dmp_url())
     }
     /// The DMP server address.
     pub fn dmp_addr(&self) -> SocketAddr {

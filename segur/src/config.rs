@@ -14,6 +14,16 @@
 //! pkcs12_password_env = "SEGUR_PKCS12_PASSWORD"   # or pkcs12_password = "…" (sandbox)
 //! [journal]
 //! path = "segur-journal.sqlite"         # default; relative paths are from the file's folder
+//! [dmp]                                 # optional: see segur_dmp::settings::DmpSettings
+//! endpoint = "https://127.0.0.1:18444/si-dmp-server/v2/services"
+//! # … trust_anchors, pkcs12, signing_pkcs12, structure, lps (written by `segur sandbox`)
+//! [practitioner]                        # optional: the professional acting by default (CLI)
+//! id_nat = "810000001239"               # 8 + RPPS
+//! nom = "TEST"
+//! prenom = "Camille"
+//! profession = "10"                     # TRE_G15
+//! specialty = "SM26"                    # TRE_R01 (doctors, pharmacists)
+//! auth_mode = "INDIRECTE"               # DIRECTE | INDIRECTE | INDIRECTE_RENFORCEE
 //! ```
 //!
 //! The installation UUID (`ContexteLPS/Instance`) is created once and kept in
@@ -22,6 +32,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use segur_dmp::settings::DmpSettings;
 use segur_ins_core::insi::{Environment, InsiSettings, LpsSettings, Settings};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -70,6 +81,12 @@ pub struct ConfigFile {
     /// Journal.
     #[serde(default)]
     pub journal: JournalSettings,
+    /// DMP (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dmp: Option<DmpSettings>,
+    /// The professional acting by default (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner: Option<crate::views::Practitioner>,
 }
 
 /// A complete configuration, paths resolved.
@@ -85,6 +102,13 @@ pub struct Config {
     pub password: Password,
     /// Journal file.
     pub journal_path: PathBuf,
+    /// DMP settings (paths absolute), when configured.
+    pub dmp: Option<DmpSettings>,
+    /// The professional acting by default, when configured.
+    pub practitioner: Option<crate::views::Practitioner>,
+    /// Folder where every DMP request and response is also written as a file (besides the
+    /// journal); not read from the file, set by the host (CLI `--trace-dir`).
+    pub dmp_trace_dir: Option<PathBuf>,
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -131,12 +155,25 @@ impl Config {
                 .as_deref()
                 .unwrap_or(Path::new("segur-journal.sqlite")),
         );
+        let dmp = file.dmp.map(|mut d| {
+            d.trust_anchors = resolve(base_dir, &d.trust_anchors);
+            d.pkcs12 = resolve(base_dir, &d.pkcs12);
+            d.signing_pkcs12 = resolve(base_dir, &d.signing_pkcs12);
+            d
+        });
+        if let Some(d) = &dmp {
+            d.validate()
+                .map_err(|e| SegurError::Config(e.to_string()))?;
+        }
         Ok(Self {
             environment: file.environment,
             lps: file.lps,
             insi,
             password,
             journal_path,
+            dmp,
+            practitioner: file.practitioner,
+            dmp_trace_dir: None,
         })
     }
 
@@ -186,6 +223,8 @@ pub struct ConfigBuilder {
     password: Option<Password>,
     timeout_secs: Option<u64>,
     journal_path: Option<PathBuf>,
+    dmp: Option<DmpSettings>,
+    practitioner: Option<crate::views::Practitioner>,
 }
 
 impl ConfigBuilder {
@@ -231,8 +270,22 @@ impl ConfigBuilder {
         self.journal_path = Some(path.into());
         self
     }
+    /// DMP settings (absolute paths).
+    pub fn dmp(mut self, settings: DmpSettings) -> Self {
+        self.dmp = Some(settings);
+        self
+    }
+    /// The professional acting by default.
+    pub fn practitioner(mut self, p: crate::views::Practitioner) -> Self {
+        self.practitioner = Some(p);
+        self
+    }
     /// Checks and builds.
     pub fn build(self) -> Result<Config> {
+        if let Some(d) = &self.dmp {
+            d.validate()
+                .map_err(|e| SegurError::Config(e.to_string()))?;
+        }
         let missing = |what: &str| SegurError::Config(format!("missing {what}"));
         Ok(Config {
             environment: self.environment,
@@ -248,6 +301,9 @@ impl ConfigBuilder {
             },
             password: self.password.ok_or_else(|| missing("PKCS#12 password"))?,
             journal_path: self.journal_path.ok_or_else(|| missing("journal path"))?,
+            dmp: self.dmp,
+            practitioner: self.practitioner,
+            dmp_trace_dir: None,
         })
     }
 }

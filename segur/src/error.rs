@@ -21,10 +21,18 @@ pub enum ErrorCode {
     AlreadyExists = 104,
     /// A document (CDA) is malformed or breaks a CI-SIS rule.
     InvalidDocument = 105,
+    /// Nothing was sent: a check made before sending refused it (DMP absent or closed, patient
+    /// opposition, DMP/CONF.09).
+    NotSent = 106,
+    /// A document or message is over its size limit.
+    TooLarge = 107,
     /// The service answered with a SOAP fault (codes kept).
     ServiceFault = 200,
     /// The service's reply is invalid or refused (rules 11/12).
     InvalidReply = 201,
+    /// The service refused the request with its own codes (DMP access, opposition, VIHF; XDS
+    /// registry errors).
+    ServiceRefused = 202,
     /// Network failure (connect, HTTP).
     Transport = 300,
     /// A timeout.
@@ -51,6 +59,9 @@ pub enum SegurError {
     /// From the document crate (CDA).
     #[error(transparent)]
     Cda(#[from] segur_cda::CdaError),
+    /// From the DMP crate.
+    #[error(transparent)]
+    Dmp(#[from] segur_dmp::DmpError),
     /// Configuration.
     #[error("configuration: {0}")]
     Config(String),
@@ -104,25 +115,25 @@ impl SegurError {
                     ErrorCode::InvalidReply
                 }
                 InsError::Config(_) => ErrorCode::Config,
-                InsError::Net(n) => match n {
-                    NetError::Timeout { .. } => ErrorCode::Timeout,
-                    NetError::TlsHandshake { .. }
-                    | NetError::Certificate { .. }
-                    | NetError::TlsConfig(_)
-                    | NetError::NoTrustAnchor(_) => ErrorCode::Tls,
-                    NetError::Pkcs12(_) | NetError::PrivateKey(_) | NetError::ReadFile { .. } => {
-                        ErrorCode::Config
-                    }
-                    NetError::Connect { .. }
-                    | NetError::Http { .. }
-                    | NetError::HttpStatus { .. }
-                    | NetError::InvalidUrl { .. }
-                    | NetError::ResponseTooLarge { .. }
-                    | NetError::Server(_) => ErrorCode::Transport,
-                    _ => ErrorCode::InvalidReply,
-                },
+                InsError::Net(n) => net_code(n),
                 _ => ErrorCode::InvalidInput,
             },
+            SegurError::Dmp(e) => {
+                use segur_dmp::DmpError as D;
+                match e {
+                    D::Net(n) => net_code(n),
+                    D::Invalid { .. } => ErrorCode::InvalidInput,
+                    D::Signature(_) | D::Config(_) => ErrorCode::Config,
+                    D::TooLarge { .. } => ErrorCode::TooLarge,
+                    D::Refused { .. } | D::Registry(_) | D::Rejected { .. } => {
+                        ErrorCode::ServiceRefused
+                    }
+                    D::Fault { .. } => ErrorCode::ServiceFault,
+                    D::NotSent(_) => ErrorCode::NotSent,
+                    D::DocumentNotFound { .. } => ErrorCode::NotFound,
+                    _ => ErrorCode::InvalidReply,
+                }
+            }
             SegurError::Cda(e) => match e {
                 segur_cda::CdaError::InsRefused(_) => ErrorCode::RnivRefused,
                 segur_cda::CdaError::Input { .. } | segur_cda::CdaError::Json(_) => {
@@ -141,10 +152,22 @@ impl SegurError {
         }
     }
 
-    /// For a service fault: (SOAP subcode, service code), e.g. ("siram_40", "desir_1020").
+    /// For a service fault or refusal: (SOAP subcode or DMP/registry code, service code), e.g.
+    /// ("siram_40", "desir_1020"), ("DMP_ACCES_NON_AUTORISE", ""), ("XDSRegistryError", "").
     pub fn service_codes(&self) -> Option<(&str, &str)> {
         match self {
             SegurError::Ins(InsError::InsiFault { subcode, code, .. }) => Some((subcode, code)),
+            SegurError::Dmp(segur_dmp::DmpError::Refused { code, .. }) => Some((code.code(), "")),
+            SegurError::Dmp(segur_dmp::DmpError::Registry(errors)) => {
+                errors.0.first().map(|e| (e.code.as_str(), ""))
+            }
+            SegurError::Dmp(segur_dmp::DmpError::Fault { code, subcodes, .. }) => Some((
+                subcodes
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or(code.as_str()),
+                code.as_str(),
+            )),
             _ => None,
         }
     }
@@ -159,7 +182,42 @@ impl SegurError {
 
     /// Whether retrying later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, SegurError::Ins(e) if e.is_retryable())
+        match self {
+            SegurError::Ins(e) => e.is_retryable(),
+            SegurError::Dmp(segur_dmp::DmpError::Net(
+                NetError::Timeout { .. } | NetError::Connect { .. },
+            )) => true,
+            SegurError::Dmp(segur_dmp::DmpError::Registry(e)) => e.0.iter().any(|r| {
+                matches!(
+                    r.code,
+                    segur_dmp::xds::ErrorCode::XdsRegistryBusy
+                        | segur_dmp::xds::ErrorCode::XdsRepositoryBusy
+                        | segur_dmp::xds::ErrorCode::XdsRepositoryOutOfResources
+                        | segur_dmp::xds::ErrorCode::XdsRegistryOutOfResources
+                )
+            }),
+            _ => false,
+        }
+    }
+}
+
+fn net_code(n: &NetError) -> ErrorCode {
+    match n {
+        NetError::Timeout { .. } => ErrorCode::Timeout,
+        NetError::TlsHandshake { .. }
+        | NetError::Certificate { .. }
+        | NetError::TlsConfig(_)
+        | NetError::NoTrustAnchor(_) => ErrorCode::Tls,
+        NetError::Pkcs12(_) | NetError::PrivateKey(_) | NetError::ReadFile { .. } => {
+            ErrorCode::Config
+        }
+        NetError::Connect { .. }
+        | NetError::Http { .. }
+        | NetError::HttpStatus { .. }
+        | NetError::InvalidUrl { .. }
+        | NetError::ResponseTooLarge { .. }
+        | NetError::Server(_) => ErrorCode::Transport,
+        _ => ErrorCode::InvalidReply,
     }
 }
 

@@ -11,6 +11,7 @@
 //! | `exchange_payloads` | exchange | `exchange_id`, `request`, `response` (full SOAP, RNIV rules 37/39) |
 //! | `rniv_events` | RNIV change (rule 21) | `id`, `at`, `patient_local_id`, `actor`, `reason`, `change`, `from_status`, `to_status`, `detail` (JSON) |
 //! | `identities` | identity record | `local_id`, `status`, `record` (JSON), `updated_at` |
+//! | `dmp_consents` (v2) | TD0.3 authorization change | `id`, `at`, `patient_local_id`, `practitioner`, `action` (`AJOUT`/`SUPPRESSION`), `mode` (how the patient's consent was collected), `collected_at`, `exchange_id` |
 //! | `dmp_documents` (v2) | document handed to the DMP | `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality` (codes, space-separated), `replaces` (uniqueId), `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document` (the exact bytes) |
 //!
 //! Every operation writes its exchanges, RNIV events and the new identity state in **one
@@ -111,6 +112,17 @@ CREATE TABLE dmp_documents (
 );
 CREATE INDEX dmp_documents_patient ON dmp_documents(patient_local_id);
 CREATE INDEX dmp_documents_status ON dmp_documents(status);
+CREATE TABLE dmp_consents (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    patient_local_id TEXT NOT NULL,
+    practitioner TEXT NOT NULL,
+    action TEXT NOT NULL,
+    mode TEXT,
+    collected_at TEXT,
+    exchange_id INTEGER REFERENCES exchanges(id)
+);
+CREATE INDEX dmp_consents_patient ON dmp_consents(patient_local_id);
 "#,
 ];
 
@@ -363,6 +375,29 @@ impl Journal {
                 .map_err(|e| SegurError::Journal(format!("stored identity unreadable: {e}")))
         })
         .transpose()
+    }
+
+    /// The local ids of the *qualified* identity records whose INS (15 characters) is `ins`
+    /// (several local records may share an INS: duplicates the host should merge).
+    pub fn qualified_with_ins(&self, ins: &str) -> Result<Vec<String>> {
+        let conn = self.lock()?;
+        let mut st = conn.prepare(
+            "SELECT local_id, record FROM identities WHERE status = 'QUAL' ORDER BY local_id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (local_id, json) = row?;
+            let record: IdentityRecord = serde_json::from_str(&json)
+                .map_err(|e| SegurError::Journal(format!("stored identity unreadable: {e}")))?;
+            if record
+                .qualified()
+                .is_ok_and(|q| q.ins().matricule.to_15() == ins)
+            {
+                out.push(local_id);
+            }
+        }
+        Ok(out)
     }
 
     /// Records, in one transaction: exchanges, the new RNIV history entries of `record` (those

@@ -15,6 +15,7 @@
 pub mod blocking;
 pub mod cda;
 pub mod config;
+pub mod dmp;
 pub mod error;
 pub mod journal;
 pub mod views;
@@ -35,7 +36,12 @@ pub use cda::{
     cda_integrate, cda_metadata, cda_parse, cda_pdf, BuiltDocument, PdfCopy, VsmRequest,
 };
 pub use config::{Config, ConfigBuilder, Password};
+pub use dmp::{
+    DmpAuthorizationView, DmpConsent, DmpEntryView, DmpFindQuery, DmpRetrieved, DmpSendOptions,
+    DmpSendView, DmpStatusView, DmpUpdate,
+};
 pub use error::{ErrorCode, Result, SegurError};
+pub use journal::{DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus};
 pub use journal::{ExchangeQuery, ExchangeRow, Journal, RnivEventRow};
 pub use views::*;
 
@@ -99,6 +105,8 @@ struct Inner {
     config: Config,
     journal: Journal,
     insi: InsiClient,
+    dmp: Option<segur_dmp::client::DmpClient>,
+    dmp_trace: Option<Arc<dyn TraceSink>>,
     instance: Uuid,
     policy: TrustPolicy,
     /// Serialises read-modify-write of identity records.
@@ -164,11 +172,27 @@ impl Segur {
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
         let insi = settings.insi_client(&base, instance, Arc::new(segur_net::trace::NoTrace))?;
+        let dmp = match &config.dmp {
+            Some(d) => Some(segur_dmp::client::DmpClient::from_settings(
+                d,
+                &base,
+                Arc::new(segur_net::trace::NoTrace),
+            )?),
+            None => None,
+        };
+        let dmp_trace = match &config.dmp_trace_dir {
+            Some(d) => {
+                Some(Arc::new(segur_net::trace::DirTraceSink::new(d)?) as Arc<dyn TraceSink>)
+            }
+            None => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
                 journal,
                 insi,
+                dmp,
+                dmp_trace,
                 instance,
                 policy: TrustPolicy::default(),
                 records: Mutex::new(()),
@@ -190,7 +214,11 @@ impl Segur {
     }
     /// Warnings about the configuration (certificate CN, expiry).
     pub fn warnings(&self) -> Vec<String> {
-        self.inner.insi.warnings().to_vec()
+        let mut w = self.inner.insi.warnings().to_vec();
+        if let Some(d) = &self.inner.dmp {
+            w.extend(d.warnings().iter().cloned());
+        }
+        w
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, ()>> {

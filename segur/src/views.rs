@@ -363,3 +363,25 @@ pub struct IdentitySearchView {
     /// The identity after the result was applied.
     pub identity: IdentityView,
 }
+
+/// The professional acting on the DMP: VIHF subject (`dmp.md` §4) and XDS author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Practitioner {
+    /// National id (IdNat_PS): `8` + RPPS, `0` + ADELI, ... (DMP/AIRS.06: never a generic one).
+    pub id_nat: String,
+    /// Family name.
+    pub nom: String,
+    /// First name.
+    pub prenom: String,
+    /// Profession (TRE_G15, e.g. `10` médecin), or `AUTOMATE`.
+    pub profession: String,
+    /// Savoir-faire (TRE_R01, e.g. `SM26`), for doctors and pharmacists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialty: Option<String>,
+    /// `DIRECTE` (CPS), `INDIRECTE` (default) or `INDIRECTE_RENFORCEE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<String>,
+    /// Purpose of use of the call: `normal` (default), `bris_de_glace`, `centre_15`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}

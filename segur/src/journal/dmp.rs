@@ -237,6 +237,55 @@ impl Journal {
         Ok(ids)
     }
 
+    /// Records a TD0.3 authorization change with its exchanges, in one transaction (the
+    /// patient's consent, for AJOUT: when and how it was collected).
+    pub fn dmp_consent(
+        &self,
+        exchanges: &[NewExchange],
+        patient_local_id: &str,
+        practitioner: &str,
+        action: &str,
+        consent: Option<(&str, DateTime<Utc>)>,
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(exchanges.len());
+        for x in exchanges {
+            ids.push(insert_exchange(&tx, x)?);
+        }
+        tx.execute(
+            "INSERT INTO dmp_consents(at, patient_local_id, practitioner, action, mode, collected_at, exchange_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                rfc3339(&Utc::now()),
+                patient_local_id,
+                practitioner,
+                action,
+                consent.map(|c| c.0),
+                consent.map(|c| rfc3339(&c.1)),
+                ids.last()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The recorded TD0.3 changes of a patient: (at, practitioner, action, consent mode,
+    /// collected at), oldest first.
+    #[allow(clippy::type_complexity)]
+    pub fn dmp_consents(
+        &self,
+        patient_local_id: &str,
+    ) -> Result<Vec<(String, String, String, Option<String>, Option<String>)>> {
+        let conn = self.lock()?;
+        let mut st = conn.prepare(
+            "SELECT at, practitioner, action, mode, collected_at FROM dmp_consents WHERE patient_local_id = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([patient_local_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// One outbox document with its bytes.
     pub fn dmp_document(&self, unique_id: &str) -> Result<Option<(DmpDocumentRow, Vec<u8>)>> {
         let conn = self.lock()?;
