@@ -392,6 +392,7 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16, outage: bool) -> u
         out.json(&json!({
             "ok": true,
             "insi": sb.insi_url(),
+            "dmp": sb.dmp_url(),
             "config": sb.settings_path(),
             "dir": sb.dir(),
             "idam": sb.settings().lps.idam,
@@ -399,6 +400,10 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16, outage: bool) -> u
     } else {
         println!("segur sandbox — simulated national services on 127.0.0.1");
         println!("INSi: {}", sb.insi_url());
+        println!(
+            "DMP: {}/{{patients,habilitations,registry,repository}}",
+            sb.dmp_url()
+        );
         println!("client configuration: {}", sb.settings_path().display());
         println!("trust anchors: {}", sb.files().trust_anchors.display());
         println!(
@@ -406,10 +411,18 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16, outage: bool) -> u
             sb.files().client_p12.display(),
             segur_sandbox::SANDBOX_P12_PASSWORD
         );
+        println!(
+            "VIHF signing certificate: {}",
+            sb.files().signature_pkcs12.display()
+        );
         println!("IDAM accepted: {}", sb.settings().lps.idam);
         println!(
             "INSi faults: POST {} with outage=on|off or delay_ms=N",
             sb.insi_url().replace("/lps", "/sandbox/insi/faults")
+        );
+        println!(
+            "DMP faults: POST https://{}/sandbox/dmp/faults with fault=soap|off, delay_ms=N or malformed=on|off",
+            sb.dmp_addr()
         );
         println!("press Ctrl-C to stop");
     }

@@ -4,6 +4,8 @@
 
 mod cda_cmd;
 mod demo;
+mod demo_dmp;
+mod dmp_cmd;
 mod insi_cmd;
 mod journal_cmd;
 mod output;
@@ -15,7 +17,8 @@ use clap::{Args, Parser, Subcommand};
 
 use output::Out;
 
-/// The Ségur numérique stack: INS, INSi, and (soon) DMP, MSSanté, e-prescription.
+/// The Ségur numérique stack: INS, INSi, CDA documents, the DMP (and soon MSSanté,
+/// e-prescription).
 #[derive(Parser, Debug)]
 #[command(name = "segur", version, about, propagate_version = true)]
 struct Cli {
@@ -37,6 +40,10 @@ enum Command {
     /// CDA R2 documents: build a VSM, parse, PDF copy, XDS metadata.
     #[command(subcommand)]
     Cda(CdaCommand),
+    /// The patient's DMP (Mon espace santé): existence, authorizations, send, find, retrieve,
+    /// mask, delete.
+    #[command(subcommand)]
+    Dmp(DmpCommand),
     /// The journal of exchanges and RNIV changes (dashboards, exports).
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -114,6 +121,164 @@ enum InsiCommand {
         /// The SOAP response file.
         response: PathBuf,
     },
+}
+
+#[derive(Args, Debug, Clone)]
+struct PatientArgs {
+    /// The patient's INS (15 characters): a qualified identity of the journal.
+    ins: String,
+    /// Purpose of use: normal (default), bris_de_glace, centre_15.
+    #[arg(long)]
+    purpose: Option<String>,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+struct DocArgs {
+    /// The patient's INS (15 characters): a qualified identity of the journal.
+    ins: String,
+    /// The document's uniqueId.
+    unique_id: String,
+    /// Purpose of use: normal (default), bris_de_glace, centre_15.
+    #[arg(long)]
+    purpose: Option<String>,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum DmpCommand {
+    /// Record a qualified identity (INSi search + a checked identity document), so that the DMP
+    /// commands can name the patient by INS.
+    Qualify {
+        /// The patient's identifier in your software (IPP).
+        local_id: String,
+        /// Nom de naissance.
+        #[arg(long)]
+        nom: String,
+        /// Prénoms de naissance, space separated.
+        #[arg(long)]
+        prenoms: String,
+        /// Sexe: M or F.
+        #[arg(long)]
+        sexe: String,
+        /// Date de naissance, YYYY-MM-DD.
+        #[arg(long)]
+        naissance: String,
+        /// Lieu de naissance (COG).
+        #[arg(long)]
+        cog: Option<String>,
+        /// The high-trust identity document checked (CN, PA, TS...).
+        #[arg(long, default_value = "CN")]
+        document: String,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// TD0.2: does the patient have a DMP, is it closed, are we authorised.
+    Status(PatientArgs),
+    /// TD0.3 AJOUT: authorise us on the patient's DMP (the patient's explicit consent is needed).
+    Authorize {
+        #[command(flatten)]
+        patient: PatientArgs,
+        /// How the patient consented: oral, ecrit, representant_legal. Required.
+        #[arg(long)]
+        consent: String,
+    },
+    /// TD0.3 SUPPRESSION: remove our authorization.
+    Revoke(PatientArgs),
+    /// Who is authorised on the patient's DMP.
+    Authorizations(PatientArgs),
+    /// Send a CDA document (TD0.2 first; refused locally when there is no DMP, it is closed or
+    /// the patient opposed feeding). The patient is the document's INS.
+    Send {
+        /// The CDA file.
+        file: PathBuf,
+        /// Mask it to other professionals (MASQUE_PS).
+        #[arg(long)]
+        mask_ps: bool,
+        /// Invisible to the patient (INVISIBLE_PATIENT).
+        #[arg(long)]
+        invisible_patient: bool,
+        /// Invisible to the legal representatives (INVISIBLE_REPRESENTANTS_LEGAUX).
+        #[arg(long)]
+        invisible_legal_reps: bool,
+        /// uniqueId of the earlier version this one replaces (RPLC).
+        #[arg(long)]
+        replaces: Option<String>,
+        /// Purpose of use: normal (default), bris_de_glace, centre_15.
+        #[arg(long)]
+        purpose: Option<String>,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// Send again a document whose send failed (kept in the journal's outbox).
+    Retry {
+        /// The document's uniqueId.
+        unique_id: String,
+        #[command(flatten)]
+        net: NetArgs,
+    },
+    /// ITI-18: the patient's documents (current ones by default).
+    Find {
+        #[command(flatten)]
+        patient: PatientArgs,
+        /// Document type code (JDV_J07: SYNTH, 11488-4...); repeatable.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Created on or after (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Created before (YYYY-MM-DD or RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Status: approved, deprecated, archived, deleted; repeatable.
+        #[arg(long)]
+        status: Vec<String>,
+        /// Author's national id.
+        #[arg(long)]
+        author: Option<String>,
+    },
+    /// ITI-43: retrieve a document.
+    Get {
+        #[command(flatten)]
+        doc: DocArgs,
+        /// Output file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// ITI-57: delete a document (TD3.3c).
+    Delete(DocArgs),
+    /// ITI-57: mask a document to other professionals (TD3.3a).
+    Mask(DocArgs),
+    /// ITI-57: unmask a document (TD3.3a).
+    Unmask(DocArgs),
+    /// ITI-57: archive a document (TD3.3d).
+    Archive(DocArgs),
+    /// The documents sent from here and their status ("Accessible dans le DMP"...).
+    Dashboard {
+        /// Only this status: pending, accessible, failed, replaced, deleted, archived.
+        #[arg(long)]
+        status: Option<String>,
+        /// Client configuration.
+        #[arg(long, default_value = "segur.toml")]
+        config: PathBuf,
+    },
+}
+
+fn date_arg(
+    s: &Option<String>,
+    what: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    let Some(s) = s else { return Ok(None) };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Some(t.and_utc()))
+        .ok_or_else(|| format!("--{what} must be YYYY-MM-DD or RFC 3339"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,6 +385,120 @@ enum DemoCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The DMP workflow against the sandbox: qualify, TD0.2, authorize, send a VSM, find,
+    /// retrieve and parse, replace, mask, delete, dashboard.
+    Dmp {
+        /// Keep the sandbox files in this folder (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+async fn dmp(out: &Out, c: DmpCommand) -> u8 {
+    fn target(p: &PatientArgs) -> dmp_cmd::Target<'_> {
+        dmp_cmd::Target {
+            ins: &p.ins,
+            purpose: p.purpose.as_deref(),
+            net: &p.net,
+        }
+    }
+    fn doc_target(d: &DocArgs) -> dmp_cmd::Target<'_> {
+        dmp_cmd::Target {
+            ins: &d.ins,
+            purpose: d.purpose.as_deref(),
+            net: &d.net,
+        }
+    }
+    match c {
+        DmpCommand::Qualify {
+            local_id,
+            nom,
+            prenoms,
+            sexe,
+            naissance,
+            cog,
+            document,
+            net,
+        } => {
+            dmp_cmd::qualify(
+                out,
+                dmp_cmd::QualifyInput {
+                    local_id: &local_id,
+                    nom: &nom,
+                    prenoms: &prenoms,
+                    sexe: &sexe,
+                    naissance: &naissance,
+                    cog: cog.as_deref(),
+                    document: &document,
+                },
+                &net,
+            )
+            .await
+        }
+        DmpCommand::Status(p) => dmp_cmd::status(out, target(&p)).await,
+        DmpCommand::Authorize { patient, consent } => {
+            dmp_cmd::authorize(out, target(&patient), &consent, false).await
+        }
+        DmpCommand::Revoke(p) => dmp_cmd::authorize(out, target(&p), "", true).await,
+        DmpCommand::Authorizations(p) => dmp_cmd::authorizations(out, target(&p)).await,
+        DmpCommand::Send {
+            file,
+            mask_ps,
+            invisible_patient,
+            invisible_legal_reps,
+            replaces,
+            purpose,
+            net,
+        } => {
+            let options = segur::DmpSendOptions {
+                mask_ps,
+                invisible_patient,
+                invisible_legal_representatives: invisible_legal_reps,
+                replaces,
+            };
+            dmp_cmd::send(out, &file, options, purpose.as_deref(), &net).await
+        }
+        DmpCommand::Retry { unique_id, net } => dmp_cmd::retry(out, &unique_id, &net).await,
+        DmpCommand::Find {
+            patient,
+            types,
+            since,
+            until,
+            status,
+            author,
+        } => {
+            let (since, until) = match (date_arg(&since, "since"), date_arg(&until, "until")) {
+                (Ok(a), Ok(b)) => (a, b),
+                (Err(e), _) | (_, Err(e)) => return out.fail("invalid_input", &e),
+            };
+            let q = segur::DmpFindQuery {
+                type_codes: types,
+                since,
+                until,
+                statuses: status,
+                author,
+            };
+            dmp_cmd::find(out, target(&patient), q).await
+        }
+        DmpCommand::Get { doc, output } => {
+            dmp_cmd::get(out, doc_target(&doc), &doc.unique_id, output).await
+        }
+        DmpCommand::Delete(d) => {
+            dmp_cmd::update(out, doc_target(&d), &d.unique_id, segur::DmpUpdate::Delete).await
+        }
+        DmpCommand::Mask(d) => {
+            dmp_cmd::update(out, doc_target(&d), &d.unique_id, segur::DmpUpdate::Mask).await
+        }
+        DmpCommand::Unmask(d) => {
+            dmp_cmd::update(out, doc_target(&d), &d.unique_id, segur::DmpUpdate::Unmask).await
+        }
+        DmpCommand::Archive(d) => {
+            dmp_cmd::update(out, doc_target(&d), &d.unique_id, segur::DmpUpdate::Archive).await
+        }
+        DmpCommand::Dashboard { status, config } => {
+            dmp_cmd::dashboard(out, status.as_deref(), &config)
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -299,12 +578,14 @@ fn main() -> ExitCode {
             Command::Cda(CdaCommand::Parse { file }) => cda_cmd::parse(&out, &file),
             Command::Cda(CdaCommand::Pdf { file, output }) => cda_cmd::pdf(&out, &file, output),
             Command::Cda(CdaCommand::Metadata { file }) => cda_cmd::metadata(&out, &file),
+            Command::Dmp(c) => dmp(&out, c).await,
             Command::Journal(JournalCommand::Query(f)) => journal_cmd::query(&out, &f),
             Command::Journal(JournalCommand::Export { filter, csv }) => {
                 journal_cmd::export(&out, &filter, &csv)
             }
             Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base, a.insi_outage).await,
             Command::Demo(DemoCommand::Ins { dir }) => demo::ins(&out, dir).await,
+            Command::Demo(DemoCommand::Dmp { dir }) => demo_dmp::dmp(&out, dir).await,
         }
     });
     ExitCode::from(code)

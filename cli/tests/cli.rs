@@ -303,3 +303,179 @@ fn demo_ins_reaches_qualifiee() {
     ]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn dmp_commands_against_the_sandbox_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let _sb = start_sandbox(dir.path());
+    let config = dir.path().join("segur.toml");
+    let config = config.to_str().unwrap();
+    let traces = dir.path().join("dmp-traces");
+    let traces = traces.to_str().unwrap();
+    let ok = |o: &Output| {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    const INS: &str = "279035121518989";
+    // Not yet a qualified identity of the journal: a clear error.
+    let o = segur(&["--json", "dmp", "status", INS, "--config", config]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json(&o)["error"]["kind"], "not_found");
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "qualify",
+        "IPP-PT3",
+        "--nom",
+        "PAT-TROIS",
+        "--prenoms",
+        "DOMINIQUE MARIE-LOUISE",
+        "--sexe",
+        "F",
+        "--naissance",
+        "1979-03-28",
+        "--config",
+        config,
+    ]);
+    ok(&o);
+    assert_eq!(json(&o)["identity"]["status"], "QUAL");
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "status",
+        INS,
+        "--config",
+        config,
+        "--trace-dir",
+        traces,
+    ]);
+    ok(&o);
+    assert_eq!(json(&o)["status"]["authorization"], "NON_AUTORISE");
+    // Every SOAP request and response of the call is written as a file.
+    let files: Vec<_> = std::fs::read_dir(traces).unwrap().collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    // Consent is required.
+    let o = segur(&["dmp", "authorize", INS, "--config", config]);
+    assert_eq!(o.status.code(), Some(2));
+    ok(&segur(&[
+        "dmp",
+        "authorize",
+        INS,
+        "--consent",
+        "oral",
+        "--config",
+        config,
+    ]));
+    // Build a VSM for the patient, send it masked.
+    let request = dir.path().join("vsm.json");
+    let mut req: serde_json::Value =
+        serde_json::from_str(include_str!("../examples/vsm-request.json")).unwrap();
+    req["patient"] = "IPP-PT3".into();
+    std::fs::write(&request, req.to_string()).unwrap();
+    let vsm = dir.path().join("vsm.xml");
+    ok(&segur(&[
+        "cda",
+        "vsm",
+        "build",
+        request.to_str().unwrap(),
+        "-o",
+        vsm.to_str().unwrap(),
+        "--config",
+        config,
+    ]));
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "send",
+        vsm.to_str().unwrap(),
+        "--mask-ps",
+        "--config",
+        config,
+    ]);
+    ok(&o);
+    let uid = json(&o)["sent"]["unique_id"].as_str().unwrap().to_owned();
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "find",
+        INS,
+        "--type",
+        "SYNTH",
+        "--since",
+        "2020-01-01",
+        "--config",
+        config,
+    ]);
+    ok(&o);
+    let docs = json(&o)["documents"].as_array().unwrap().clone();
+    let mine = docs
+        .iter()
+        .find(|d| d["unique_id"] == uid.as_str())
+        .expect("sent VSM found");
+    assert_eq!(mine["masked"], true);
+    let out = dir.path().join("got.xml");
+    ok(&segur(&[
+        "dmp",
+        "get",
+        INS,
+        &uid,
+        "-o",
+        out.to_str().unwrap(),
+        "--config",
+        config,
+    ]));
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&vsm).unwrap());
+    ok(&segur(&["dmp", "unmask", INS, &uid, "--config", config]));
+    ok(&segur(&["dmp", "delete", INS, &uid, "--config", config]));
+    let o = segur(&["--json", "dmp", "dashboard", "--config", config]);
+    ok(&o);
+    assert_eq!(
+        json(&o)["documents"][0]["status_label"],
+        "Supprimé dans le DMP"
+    );
+    // A patient who opposed feeding: nothing is sent, exit 1 with the stable code.
+    ok(&segur(&[
+        "dmp",
+        "qualify",
+        "IPP-TC",
+        "--nom",
+        "TCHITCHI",
+        "--prenoms",
+        "CATARINA",
+        "--sexe",
+        "F",
+        "--naissance",
+        "1936-06-21",
+        "--config",
+        config,
+    ]));
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "status",
+        "236066322083656",
+        "--config",
+        config,
+    ]);
+    ok(&o);
+    assert_eq!(json(&o)["status"]["feed_blocked"], "feeding_opposed");
+}
+
+#[test]
+fn demo_dmp_walks_the_workflow() {
+    let o = segur(&["--json", "demo", "dmp"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(&o);
+    assert_eq!(v["dashboard"][0]["status_label"], "Supprimé dans le DMP");
+    assert_eq!(v["dashboard"][1]["status_label"], "Remplacé dans le DMP");
+}
