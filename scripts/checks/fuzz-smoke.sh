@@ -43,6 +43,7 @@ for src in fuzz/fuzz_targets/*.rs; do
     mkdir -p "$corpus"
     case $target in
         cda_*) seeds="$REFERENCE/cda/ExemplesCDA" pattern='[VS]*.xml' extra="-max_len=70000" ;;
+        dmp_*) seeds="$REFERENCE/xds/examples" pattern='*.xml' extra="-max_len=70000" ;;
         *) seeds="$REFERENCE/insi/examples" pattern='*.xml' extra="" ;;
     esac
     if [ -d "$seeds" ]; then
