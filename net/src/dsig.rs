@@ -668,23 +668,47 @@ pub fn verify_enveloped_in(
         });
     }
 
-    // The key: the first X509Certificate of KeyInfo/X509Data.
-    let cert_text = key_info
+    // The key: KeyInfo/X509Data may carry the signer's chain in any order (xmlsec1 writes the
+    // PKCS#12's CA certificates first), so the signer is the certificate whose key verifies the
+    // SignedInfo signature (XMLDSig §4.4.4: "the order of certificates is not significant").
+    let certificates = key_info
         .elements()
         .filter(|e| e.is(DSIG_NS, "X509Data"))
         .flat_map(|d| d.elements())
-        .find(|e| e.is(DSIG_NS, "X509Certificate"))
-        .ok_or(NetError::MissingKeyInfo)?
-        .text();
-    let certificate = b64_decode(&cert_text, "X509Certificate")?;
-    let public = rsa_public_key(&certificate, "KeyInfo certificate")?;
+        .filter(|e| e.is(DSIG_NS, "X509Certificate"))
+        .take(8)
+        .map(|e| b64_decode(&e.text(), "X509Certificate"))
+        .collect::<Result<Vec<_>>>()?;
+    if certificates.is_empty() {
+        return Err(NetError::MissingKeyInfo);
+    }
 
     // 1. The signature over the canonical SignedInfo (XMLDSig §3.2.2).
     let canonical_si = doc.canonicalize(Subset::Element(signed_info.id()), None, &si_method);
     let sig_bytes = b64_decode(&signature_value.text(), "SignatureValue")?;
-    rs::UnparsedPublicKey::new(signature_algorithm.verification(), &public)
-        .verify(&canonical_si, &sig_bytes)
-        .map_err(|_| NetError::BadSignature)?;
+    let mut signer = None;
+    let mut first_error = None;
+    for cert in certificates {
+        match rsa_public_key(&cert, "KeyInfo certificate") {
+            Ok(public) => {
+                if rs::UnparsedPublicKey::new(signature_algorithm.verification(), &public)
+                    .verify(&canonical_si, &sig_bytes)
+                    .is_ok()
+                {
+                    signer = Some(cert);
+                    break;
+                }
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let certificate = match (signer, first_error) {
+        (Some(c), _) => c,
+        (None, Some(e)) => return Err(e),
+        (None, None) => return Err(NetError::BadSignature),
+    };
 
     // 2. The reference digest (XMLDSig §3.2.1): a same-document reference selects the element
     //    without comments; without a c14n transform the node-set becomes octets by C14N 1.0.
@@ -765,6 +789,33 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn signer_found_in_a_chain_in_any_order() {
+        // xmlsec1 writes a PKCS#12's CA certificates before the signer's: the certificate that
+        // verifies is the signer, wherever it stands.
+        let signed = sign(ASSERTION);
+        let other = rcgen::generate_simple_self_signed(vec!["ca.test".into()]).unwrap();
+        let other_b64 = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(other.cert.der())
+        };
+        let with_chain = signed.replacen(
+            "<ds:X509Data>",
+            &format!("<ds:X509Data><ds:X509Certificate>{other_b64}</ds:X509Certificate>"),
+            1,
+        );
+        let v = verify_enveloped(with_chain.as_bytes(), "_a1").unwrap();
+        assert_eq!(v.certificate, rsa_identity().chain()[0].to_vec());
+        // Only a foreign certificate: refused.
+        let start = with_chain
+            .find("</ds:X509Certificate><ds:X509Certificate>")
+            .unwrap()
+            + "</ds:X509Certificate>".len();
+        let end = with_chain.find("</ds:X509Data>").unwrap();
+        let only_other = format!("{}{}", &with_chain[..start], &with_chain[end..]);
+        assert!(verify_enveloped(only_other.as_bytes(), "_a1").is_err());
     }
 
     #[test]
