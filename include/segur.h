@@ -60,10 +60,18 @@ enum segur_result
   // A document (CDA) is malformed or breaks a CI-SIS rule (wrong root, DOCTYPE, missing
   // element, value outside its value set...).
   SEGUR_RESULT_INVALID_DOCUMENT = 105,
+  // Nothing was sent: a check made before sending refused it (no DMP, DMP closed, the patient
+  // opposed feeding: DMP/CONF.09). The document stays in the outbox.
+  SEGUR_RESULT_NOT_SENT = 106,
+  // A document or message is over its size limit.
+  SEGUR_RESULT_TOO_LARGE = 107,
   // The service answered with a SOAP fault (see the subcode and service code).
   SEGUR_RESULT_SERVICE_FAULT = 200,
   // The service's reply is invalid or refused.
   SEGUR_RESULT_INVALID_REPLY = 201,
+  // The service refused the request with its own codes (DMP access refused, opposition, VIHF
+  // rejected; XDS registry errors): see the subcode.
+  SEGUR_RESULT_SERVICE_REFUSED = 202,
   // Network failure (connect, HTTP).
   SEGUR_RESULT_TRANSPORT = 300,
   // A timeout.
@@ -465,6 +473,226 @@ segur_result segur_journal_export_csv(const segur_client *client,
                                       const uint8_t *query_json,
                                       size_t query_json_len,
                                       segur_buf **csv_out);
+
+// TD0.2: whether the patient has a DMP, whether it is closed, our authorization, whether we may
+// feed (DMP/CONF.09) and consult it, the traits that differ (DMP/CONF.01). Journaled. Blocking:
+// returns `SEGUR_RESULT_WOULD_BLOCK_IN_CALLBACK` when called from a completion callback.
+//
+// `local_id` (UTF-8) names a qualifiée identity; `practitioner_json` is a `Practitioner` JSON
+// or NULL (the configured default; then `practitioner_json_len` is ignored). On success
+// `*status_out` receives the `DmpStatusView` JSON (`include/schema/dmp_status_view.json`) in a
+// new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_status(const segur_client *client,
+                              const uint8_t *local_id,
+                              size_t local_id_len,
+                              const uint8_t *practitioner_json,
+                              size_t practitioner_json_len,
+                              segur_buf **status_out);
+
+// `segur_dmp_status` with a completion callback: returns at once, arguments copied. Returns
+// `SEGUR_RESULT_OK` when the operation started: `callback` (not NULL) is then called exactly
+// once with `user_data` and the `DmpStatusView` JSON (see `segur_callback`). On any other result
+// the callback is never called. Thread-safe.
+segur_result segur_dmp_status_async(const segur_client *client,
+                                    const uint8_t *local_id,
+                                    size_t local_id_len,
+                                    const uint8_t *practitioner_json,
+                                    size_t practitioner_json_len,
+                                    segur_callback callback,
+                                    void *user_data);
+
+// TD0.3 AJOUT: authorizes the practitioner on the patient's DMP with the patient's consent
+// (`consent_json`: `DmpConsent`, `{"mode":"oral"|"ecrit"|"representant_legal",
+// "collected_at":null|RFC 3339}`; recorded in the journal with the exchange). Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*access_out` receives the
+// `DmpAccess` JSON (`{"authorization":"AUTORISE"}`, `include/schema/dmp_access.json`) in a new
+// `segur_buf` (caller frees). An unknown consent mode gives `SEGUR_RESULT_INVALID_INPUT`.
+// Thread-safe.
+segur_result segur_dmp_authorize(const segur_client *client,
+                                 const uint8_t *local_id,
+                                 size_t local_id_len,
+                                 const uint8_t *practitioner_json,
+                                 size_t practitioner_json_len,
+                                 const uint8_t *consent_json,
+                                 size_t consent_json_len,
+                                 segur_buf **access_out);
+
+// TD0.3 SUPPRESSION: removes the practitioner's authorization on the patient's DMP. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*access_out` receives the
+// `DmpAccess` JSON in a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_revoke(const segur_client *client,
+                              const uint8_t *local_id,
+                              size_t local_id_len,
+                              const uint8_t *practitioner_json,
+                              size_t practitioner_json_len,
+                              segur_buf **access_out);
+
+// `listAuthorizationByPatient`: the professionals authorized on the patient's DMP. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*authorizations_out`
+// receives a JSON array of `DmpAuthorizationView` (`include/schema/dmp_authorizations.json`) in
+// a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_authorizations(const segur_client *client,
+                                      const uint8_t *local_id,
+                                      size_t local_id_len,
+                                      const uint8_t *practitioner_json,
+                                      size_t practitioner_json_len,
+                                      segur_buf **authorizations_out);
+
+// Sends a CDA document (`cda`, `cda_len` bytes: e.g. the XML of `segur_cda_vsm_build`) to the
+// patient's DMP: TD0.2, then ITI-41 (`dmp.md` §2, §5). The document is stored in the journal's
+// outbox first: it is never lost, and a failed send can be retried with `segur_dmp_retry`.
+// Blocking.
+//
+// `options_json` is a `DmpSendOptions` JSON (`{}` for none; `mask_ps`, `invisible_patient`,
+// `invisible_legal_representatives`, `replaces`: `dmp.md` §5.4). `practitioner_json` may be NULL
+// (configured default). Refused before sending: `SEGUR_RESULT_NOT_SENT` (no DMP, closed,
+// opposition); over the DMP's size limit: `SEGUR_RESULT_TOO_LARGE`; not a CDA:
+// `SEGUR_RESULT_INVALID_DOCUMENT`. On success `*sent_out` receives the `DmpSendView` JSON
+// (`include/schema/dmp_send_view.json`) in a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_send(const segur_client *client,
+                            const uint8_t *local_id,
+                            size_t local_id_len,
+                            const uint8_t *practitioner_json,
+                            size_t practitioner_json_len,
+                            const uint8_t *cda,
+                            size_t cda_len,
+                            const uint8_t *options_json,
+                            size_t options_json_len,
+                            segur_buf **sent_out);
+
+// `segur_dmp_send` with a completion callback: returns at once; the document and the other
+// arguments are copied before it returns. Same contract as `segur_dmp_status_async`; the
+// callback receives the `DmpSendView` JSON.
+segur_result segur_dmp_send_async(const segur_client *client,
+                                  const uint8_t *local_id,
+                                  size_t local_id_len,
+                                  const uint8_t *practitioner_json,
+                                  size_t practitioner_json_len,
+                                  const uint8_t *cda,
+                                  size_t cda_len,
+                                  const uint8_t *options_json,
+                                  size_t options_json_len,
+                                  segur_callback callback,
+                                  void *user_data);
+
+// Sends again a document of the outbox (`unique_id`, UTF-8) whose send failed or never
+// completed. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). A document already accepted gives
+// `SEGUR_RESULT_INVALID_INPUT`, an unknown one `SEGUR_RESULT_NOT_FOUND`. On success `*sent_out`
+// receives the `DmpSendView` JSON in a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_retry(const segur_client *client,
+                             const uint8_t *unique_id,
+                             size_t unique_id_len,
+                             const uint8_t *practitioner_json,
+                             size_t practitioner_json_len,
+                             segur_buf **sent_out);
+
+// ITI-18 FindDocuments: the patient's documents matching `query_json` (`DmpFindQuery` JSON,
+// `{}` for the current ones: `type_codes`, `since`, `until`, `statuses`, `author`), newest
+// first. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). Without authorization the DMP refuses:
+// `SEGUR_RESULT_SERVICE_REFUSED`, subcode `DMP_ACCES_NON_AUTORISE`. On success `*entries_out`
+// receives a JSON array of `DmpEntryView` (`include/schema/dmp_entries.json`) in a new
+// `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_find(const segur_client *client,
+                            const uint8_t *local_id,
+                            size_t local_id_len,
+                            const uint8_t *practitioner_json,
+                            size_t practitioner_json_len,
+                            const uint8_t *query_json,
+                            size_t query_json_len,
+                            segur_buf **entries_out);
+
+// `segur_dmp_find` with a completion callback (same contract as `segur_dmp_status_async`; the
+// callback receives the JSON array of `DmpEntryView`).
+segur_result segur_dmp_find_async(const segur_client *client,
+                                  const uint8_t *local_id,
+                                  size_t local_id_len,
+                                  const uint8_t *practitioner_json,
+                                  size_t practitioner_json_len,
+                                  const uint8_t *query_json,
+                                  size_t query_json_len,
+                                  segur_callback callback,
+                                  void *user_data);
+
+// "Is there a VSM, and of when": the most recent current VSM of the patient's DMP. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*entry_out` receives the
+// `DmpEntryView` JSON, or `null` when the DMP holds no VSM
+// (`include/schema/dmp_latest_vsm.json`), in a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_latest_vsm(const segur_client *client,
+                                  const uint8_t *local_id,
+                                  size_t local_id_len,
+                                  const uint8_t *practitioner_json,
+                                  size_t practitioner_json_len,
+                                  segur_buf **entry_out);
+
+// ITI-43: retrieves the document `unique_id` (UTF-8) of the patient's DMP, its size and hash
+// checked against its entry. Blocking.
+//
+// `practitioner_json` may be NULL (configured default). A uniqueId the DMP does not know gives
+// `SEGUR_RESULT_NOT_FOUND`. On success `*entry_out` receives the `DmpEntryView` JSON
+// (`include/schema/dmp_entry_view.json`) and `*content_out` the document's bytes (binary: use
+// `segur_buf_len`; hand a CDA to `segur_cda_parse`), each in a new `segur_buf` the caller frees;
+// on failure neither is written. Thread-safe.
+segur_result segur_dmp_get(const segur_client *client,
+                           const uint8_t *local_id,
+                           size_t local_id_len,
+                           const uint8_t *practitioner_json,
+                           size_t practitioner_json_len,
+                           const uint8_t *unique_id,
+                           size_t unique_id_len,
+                           segur_buf **entry_out,
+                           segur_buf **content_out);
+
+// ITI-57: changes a document of the patient's DMP. `update` (UTF-8) is one of `mask`, `unmask`
+// (TD3.3a), `hide_from_patient`, `show_to_patient` (TD3.3b), `delete` (TD3.3c), `archive`
+// (TD3.3d); any other value gives `SEGUR_RESULT_INVALID_INPUT`. The outbox row of a document
+// sent from here follows (dashboard). Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*result_out` receives the
+// `DmpUpdateResult` JSON (`{"warnings":[...]}`, `include/schema/dmp_update_result.json`) in a
+// new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_update(const segur_client *client,
+                              const uint8_t *local_id,
+                              size_t local_id_len,
+                              const uint8_t *practitioner_json,
+                              size_t practitioner_json_len,
+                              const uint8_t *unique_id,
+                              size_t unique_id_len,
+                              const uint8_t *update,
+                              size_t update_len,
+                              segur_buf **result_out);
+
+// The DMP dashboard ("Tableau de bord des échanges"): the documents sent from here and where
+// they stand ("Accessible dans le DMP", "En échec", "Supprimé dans le DMP"...), newest first.
+// Reads the journal only (no network).
+//
+// `query_json` is a `DmpDocumentQuery` JSON (`include/schema/dmp_document_query.json`; `{}` for
+// all, at most 1000). On success `*rows_out` receives a JSON array of `DmpDocumentRow`
+// (`include/schema/dmp_document_rows.json`) in a new `segur_buf` (caller frees). Thread-safe.
+segur_result segur_dmp_dashboard(const segur_client *client,
+                                 const uint8_t *query_json,
+                                 size_t query_json_len,
+                                 segur_buf **rows_out);
+
+// The local id of the qualifiée identity whose INS (matricule, 15 characters; 13 with the key
+// computed) is `ins`: how a host that keys DMP work by INS finds the record. Reads the journal
+// only.
+//
+// No qualifiée identity with this INS gives `SEGUR_RESULT_NOT_FOUND`; several (duplicates to
+// merge first) or a malformed INS `SEGUR_RESULT_INVALID_INPUT`. On success `*local_id_out`
+// receives the local id (UTF-8 text, not JSON) in a new `segur_buf` (caller frees).
+// Thread-safe.
+segur_result segur_identity_by_ins(const segur_client *client,
+                                   const uint8_t *ins,
+                                   size_t ins_len,
+                                   segur_buf **local_id_out);
 
 // Checks a matricule INS typed by a user: 13 characters (the key is computed) or 15 (the key is
 // checked), spaces ignored; or 13 characters plus a separate 2-digit `key`.

@@ -64,8 +64,11 @@ const
   SEGUR_RESULT_NOT_FOUND = Cardinal(103);
   SEGUR_RESULT_ALREADY_EXISTS = Cardinal(104);
   SEGUR_RESULT_INVALID_DOCUMENT = Cardinal(105);
+  SEGUR_RESULT_NOT_SENT = Cardinal(106);
+  SEGUR_RESULT_TOO_LARGE = Cardinal(107);
   SEGUR_RESULT_SERVICE_FAULT = Cardinal(200);
   SEGUR_RESULT_INVALID_REPLY = Cardinal(201);
+  SEGUR_RESULT_SERVICE_REFUSED = Cardinal(202);
   SEGUR_RESULT_TRANSPORT = Cardinal(300);
   SEGUR_RESULT_TIMEOUT = Cardinal(301);
   SEGUR_RESULT_TLS = Cardinal(302);
@@ -111,6 +114,21 @@ function segur_insi_search(client: PSegurClient; input_json: PByte; input_json_l
 function segur_insi_search_async(client: PSegurClient; input_json: PByte; input_json_len: NativeUInt; confirm: Boolean; actor_json: PByte; actor_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_journal_query(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; rows_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_journal_export_csv(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; csv_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_status(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; status_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_status_async(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_authorize(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; consent_json: PByte; consent_json_len: NativeUInt; access_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_revoke(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; access_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_authorizations(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; authorizations_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_send(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; cda: PByte; cda_len: NativeUInt; options_json: PByte; options_json_len: NativeUInt; sent_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_send_async(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; cda: PByte; cda_len: NativeUInt; options_json: PByte; options_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_retry(client: PSegurClient; unique_id: PByte; unique_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; sent_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_find(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; query_json: PByte; query_json_len: NativeUInt; entries_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_find_async(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; query_json: PByte; query_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_latest_vsm(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; entry_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_get(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; unique_id: PByte; unique_id_len: NativeUInt; entry_out: PPSegurBuf; content_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_update(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; unique_id: PByte; unique_id_len: NativeUInt; update: PByte; update_len: NativeUInt; result_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_dashboard(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; rows_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_identity_by_ins(client: PSegurClient; ins: PByte; ins_len: NativeUInt; local_id_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_matricule_check(matricule: PByte; matricule_len: NativeUInt; key: PByte; key_len: NativeUInt; info_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_matricule_normalize15(matricule: PByte; matricule_len: NativeUInt; out15: PByte; key_status_out: PCardinal): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_normalize(field: Cardinal; input: PByte; input_len: NativeUInt; confirm: Boolean; normalized_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
@@ -123,6 +141,7 @@ type
   private
     FCode: Cardinal;
     FProposal: string;
+    FSubcode: string;
     FDetails: string;
   public
     constructor CreateCode(ACode: Cardinal; const AMessage: string; const ADetails: string);
@@ -131,6 +150,9 @@ type
     property Code: Cardinal read FCode;
     { For SEGUR_RESULT_NEEDS_CONFIRMATION: the spelling to confirm. }
     property Proposal: string read FProposal;
+    { For a service fault or refusal: the SOAP subcode or the DMP / XDS registry code
+      (e.g. DMP_ACCES_NON_AUTORISE); '' otherwise. }
+    property Subcode: string read FSubcode;
     { The error details JSON (include/schema/error_details.json). }
     property Details: string read FDetails;
   end;
@@ -159,7 +181,7 @@ type
     class function CdaPdf(const Xml: TBytes; out FileName: string): TBytes;
   end;
 
-  { A client (journal, INSi). Not for concurrent Free; methods are thread-safe. JSON in, JSON out. }
+  { A client (journal, INSi, DMP). Not for concurrent Free; methods are thread-safe. JSON in, JSON out. }
   TSegurClient = class
   private
     FHandle: PSegurClient;
@@ -181,6 +203,39 @@ type
     { Builds a VSM for a recorded patient (RequestJson: the format of cli/examples/vsm-request.json).
       Returns the BuiltDocument JSON (include/schema/built_document.json); Xml receives the CDA. }
     function CdaVsmBuild(const RequestJson: string; out Xml: TBytes): string;
+    { The DMP (Mon espace santé). LocalId names a qualifiée identity (RNIV rule 28: code 102
+      otherwise). PractitionerJson is a Practitioner JSON (include/schema/practitioner.json);
+      '' means the [practitioner] of the configuration. The DMP's refusals raise code 202
+      (SEGUR_RESULT_SERVICE_REFUSED) with the DMP code in Details ("subcode"), a check made
+      before sending 106 (SEGUR_RESULT_NOT_SENT), an oversized document 107. Network calls block. }
+    { TD0.2: DmpStatusView JSON (exists, authorization, can_feed, can_consult...). }
+    function DmpStatus(const LocalId: string; const PractitionerJson: string = ''): string;
+    (* TD0.3 AJOUT with the patient's consent (ConsentJson: '{"mode":"oral"}'...): DmpAccess JSON. *)
+    function DmpAuthorize(const LocalId, ConsentJson: string; const PractitionerJson: string = ''): string;
+    { TD0.3 SUPPRESSION: DmpAccess JSON. }
+    function DmpRevoke(const LocalId: string; const PractitionerJson: string = ''): string;
+    { The professionals authorised on the patient's DMP: JSON array of DmpAuthorizationView. }
+    function DmpAuthorizations(const LocalId: string; const PractitionerJson: string = ''): string;
+    (* ITI-41: sends a CDA (kept in the journal's outbox first); DmpSendView JSON. OptionsJson:
+      DmpSendOptions ('{}', '{"mask_ps":true}'...). *)
+    function DmpSend(const LocalId: string; const Cda: TBytes; const OptionsJson: string = '{}';
+      const PractitionerJson: string = ''): string;
+    { Sends again a failed document of the outbox: DmpSendView JSON. }
+    function DmpRetry(const UniqueId: string; const PractitionerJson: string = ''): string;
+    (* ITI-18 (QueryJson: DmpFindQuery, '{}' for the current documents): JSON array of DmpEntryView. *)
+    function DmpFind(const LocalId, QueryJson: string; const PractitionerJson: string = ''): string;
+    { The most recent VSM: DmpEntryView JSON or 'null'. }
+    function DmpLatestVsm(const LocalId: string; const PractitionerJson: string = ''): string;
+    { ITI-43: the DmpEntryView JSON; Content receives the document's bytes. }
+    function DmpGet(const LocalId, UniqueId: string; out Content: TBytes;
+      const PractitionerJson: string = ''): string;
+    { ITI-57 (Update: mask, unmask, hide_from_patient, show_to_patient, delete, archive):
+      DmpUpdateResult JSON. }
+    function DmpUpdate(const LocalId, UniqueId, Update: string; const PractitionerJson: string = ''): string;
+    (* The DMP dashboard (QueryJson: DmpDocumentQuery, '{}' for all): JSON array of DmpDocumentRow. *)
+    function DmpDashboard(const QueryJson: string): string;
+    { The local id of the qualifiée identity with this INS (code 103 when none, 100 when several). }
+    function IdentityByIns(const Ins: string): string;
     property Handle: PSegurClient read FHandle;
   end;
 
@@ -290,6 +345,7 @@ begin
   FCode := ACode;
   FDetails := ADetails;
   FProposal := JsonStringField(ADetails, 'proposal');
+  FSubcode := JsonStringField(ADetails, 'subcode');
 end;
 
 class function ESegurError.FromLast(ACode: Cardinal): ESegurError;
@@ -576,6 +632,172 @@ begin
   SegurCheck(segur_cda_vsm_build(FHandle, Utf8Ptr(R), Length(R), @D, @X));
   Xml := SegurTakeBytes(X);
   Result := SegurTakeBuf(D);
+end;
+
+{ Pointer to a practitioner JSON, or nil (the configured practitioner) when empty. }
+function PractitionerPtr(const U: UTF8String): PByte; inline;
+begin
+  if U = '' then
+    Result := nil
+  else
+    Result := Utf8Ptr(U);
+end;
+
+function TSegurClient.DmpStatus(const LocalId: string; const PractitionerJson: string): string;
+var
+  L, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_status(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpAuthorize(const LocalId, ConsentJson: string; const PractitionerJson: string): string;
+var
+  L, C, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  C := UTF8String(ConsentJson);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_authorize(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    Utf8Ptr(C), Length(C), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpRevoke(const LocalId: string; const PractitionerJson: string): string;
+var
+  L, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_revoke(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpAuthorizations(const LocalId: string; const PractitionerJson: string): string;
+var
+  L, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_authorizations(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpSend(const LocalId: string; const Cda: TBytes; const OptionsJson: string;
+  const PractitionerJson: string): string;
+var
+  L, O, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  O := UTF8String(OptionsJson);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_send(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    BytesPtr(Cda), Length(Cda), Utf8Ptr(O), Length(O), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpRetry(const UniqueId: string; const PractitionerJson: string): string;
+var
+  U, P: UTF8String;
+  B: PSegurBuf;
+begin
+  U := UTF8String(UniqueId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_retry(FHandle, Utf8Ptr(U), Length(U), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpFind(const LocalId, QueryJson: string; const PractitionerJson: string): string;
+var
+  L, Q, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  Q := UTF8String(QueryJson);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_find(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    Utf8Ptr(Q), Length(Q), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpLatestVsm(const LocalId: string; const PractitionerJson: string): string;
+var
+  L, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_latest_vsm(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpGet(const LocalId, UniqueId: string; out Content: TBytes;
+  const PractitionerJson: string): string;
+var
+  L, U, P: UTF8String;
+  E, C: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  U := UTF8String(UniqueId);
+  P := UTF8String(PractitionerJson);
+  E := nil;
+  C := nil;
+  SegurCheck(segur_dmp_get(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    Utf8Ptr(U), Length(U), @E, @C));
+  Content := SegurTakeBytes(C);
+  Result := SegurTakeBuf(E);
+end;
+
+function TSegurClient.DmpUpdate(const LocalId, UniqueId, Update: string; const PractitionerJson: string): string;
+var
+  L, U, W, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  U := UTF8String(UniqueId);
+  W := UTF8String(Update);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_update(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    Utf8Ptr(U), Length(U), Utf8Ptr(W), Length(W), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpDashboard(const QueryJson: string): string;
+var
+  Q: UTF8String;
+  B: PSegurBuf;
+begin
+  Q := UTF8String(QueryJson);
+  B := nil;
+  SegurCheck(segur_dmp_dashboard(FHandle, Utf8Ptr(Q), Length(Q), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.IdentityByIns(const Ins: string): string;
+var
+  I: UTF8String;
+  B: PSegurBuf;
+begin
+  I := UTF8String(Ins);
+  B := nil;
+  SegurCheck(segur_identity_by_ins(FHandle, Utf8Ptr(I), Length(I), @B));
+  Result := SegurTakeBuf(B);
 end;
 
 initialization

@@ -106,7 +106,7 @@ impl Drop for Completion {
     }
 }
 
-fn start<F>(
+pub(crate) fn start<F>(
     client: &segur_client,
     callback: segur_callback,
     user_data: *mut c_void,

@@ -45,10 +45,18 @@ pub enum segur_result {
     /// A document (CDA) is malformed or breaks a CI-SIS rule (wrong root, DOCTYPE, missing
     /// element, value outside its value set...).
     InvalidDocument = 105,
+    /// Nothing was sent: a check made before sending refused it (no DMP, DMP closed, the patient
+    /// opposed feeding: DMP/CONF.09). The document stays in the outbox.
+    NotSent = 106,
+    /// A document or message is over its size limit.
+    TooLarge = 107,
     /// The service answered with a SOAP fault (see the subcode and service code).
     ServiceFault = 200,
     /// The service's reply is invalid or refused.
     InvalidReply = 201,
+    /// The service refused the request with its own codes (DMP access refused, opposition, VIHF
+    /// rejected; XDS registry errors): see the subcode.
+    ServiceRefused = 202,
     /// Network failure (connect, HTTP).
     Transport = 300,
     /// A timeout.
@@ -66,7 +74,7 @@ pub enum segur_result {
 }
 
 /// Every code.
-const ALL_RESULTS: [segur_result; 23] = [
+const ALL_RESULTS: [segur_result; 26] = [
     segur_result::Ok,
     segur_result::NullParameter,
     segur_result::InvalidUtf8,
@@ -81,8 +89,11 @@ const ALL_RESULTS: [segur_result; 23] = [
     segur_result::NotFound,
     segur_result::AlreadyExists,
     segur_result::InvalidDocument,
+    segur_result::NotSent,
+    segur_result::TooLarge,
     segur_result::ServiceFault,
     segur_result::InvalidReply,
+    segur_result::ServiceRefused,
     segur_result::Transport,
     segur_result::Timeout,
     segur_result::Tls,
@@ -134,8 +145,17 @@ impl segur_result {
                 "invalid_document",
                 c"malformed document or CI-SIS rule broken",
             ),
+            Self::NotSent => (
+                "not_sent",
+                c"not sent: refused by a check made before sending",
+            ),
+            Self::TooLarge => ("too_large", c"over the size limit"),
             Self::ServiceFault => ("service_fault", c"the service answered with a fault"),
             Self::InvalidReply => ("invalid_reply", c"the service's reply is invalid"),
+            Self::ServiceRefused => (
+                "service_refused",
+                c"the service refused the request (see the subcode)",
+            ),
             Self::Transport => ("transport", c"network failure"),
             Self::Timeout => ("timeout", c"timeout"),
             Self::Tls => ("tls", c"TLS or certificate failure"),
@@ -163,8 +183,11 @@ impl From<ErrorCode> for segur_result {
             ErrorCode::NotFound => Self::NotFound,
             ErrorCode::AlreadyExists => Self::AlreadyExists,
             ErrorCode::InvalidDocument => Self::InvalidDocument,
+            ErrorCode::NotSent => Self::NotSent,
+            ErrorCode::TooLarge => Self::TooLarge,
             ErrorCode::ServiceFault => Self::ServiceFault,
             ErrorCode::InvalidReply => Self::InvalidReply,
+            ErrorCode::ServiceRefused => Self::ServiceRefused,
             ErrorCode::Transport => Self::Transport,
             ErrorCode::Timeout => Self::Timeout,
             ErrorCode::Tls => Self::Tls,
@@ -213,7 +236,11 @@ impl Failure {
 impl From<SegurError> for Failure {
     fn from(e: SegurError) -> Self {
         let (subcode, service_code) = match e.service_codes() {
-            Some((s, c)) => (Some(s.to_owned()), Some(c.to_owned())),
+            // A DMP refusal or registry error has no separate service code ("" from the facade).
+            Some((s, c)) => (
+                Some(s.to_owned()).filter(|s| !s.is_empty()),
+                Some(c.to_owned()).filter(|c| !c.is_empty()),
+            ),
             None => (None, None),
         };
         Self {
@@ -236,9 +263,11 @@ pub struct ErrorDetails {
     pub name: String,
     /// Human-readable message (English, never patient identity).
     pub message: String,
-    /// SOAP fault subcode for a service fault (e.g. `siram_40`).
+    /// SOAP fault subcode for a service fault (e.g. `siram_40`); for a service refusal the
+    /// DMP or XDS registry code (e.g. `DMP_ACCES_NON_AUTORISE`, `XDSRegistryError`).
     pub subcode: Option<String>,
-    /// Service-specific code for a service fault (e.g. `desir_1020`).
+    /// Service-specific code for a service fault (e.g. `desir_1020`; the SOAP fault code of a
+    /// DMP fault); null for a DMP refusal.
     pub service_code: Option<String>,
     /// For `needs_confirmation`: the proposed spelling to confirm.
     pub proposal: Option<String>,

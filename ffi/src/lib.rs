@@ -25,6 +25,7 @@ pub mod boundary;
 pub mod buf;
 pub mod cda;
 pub mod client;
+pub mod dmp;
 pub mod error;
 pub mod matricule;
 pub mod schema;

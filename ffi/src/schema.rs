@@ -6,10 +6,13 @@
 //! Schema derive.
 
 use facade::{
-    Actor, BuiltDocument, ExchangeQuery, ExchangeRow, IdentityInput, IdentitySearchView,
-    IdentityView, InsiResultView, MatriculeInfo,
+    Actor, BuiltDocument, DmpAuthorizationView, DmpConsent, DmpDocumentQuery, DmpDocumentRow,
+    DmpEntryView, DmpFindQuery, DmpSendOptions, DmpSendView, DmpStatusView, ExchangeQuery,
+    ExchangeRow, IdentityInput, IdentitySearchView, IdentityView, InsiResultView, MatriculeInfo,
+    Practitioner,
 };
 
+use crate::dmp::{DmpAccess, DmpUpdateResult};
 use crate::error::ErrorDetails;
 
 /// `(file name, schema JSON)` of every document, pretty-printed with a final newline.
@@ -34,6 +37,40 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
         ),
         ("error_details.json", schemars::schema_for!(ErrorDetails)),
         ("built_document.json", schemars::schema_for!(BuiltDocument)),
+        // DMP (`segur_dmp_*`): inputs.
+        ("practitioner.json", schemars::schema_for!(Practitioner)),
+        ("dmp_consent.json", schemars::schema_for!(DmpConsent)),
+        (
+            "dmp_send_options.json",
+            schemars::schema_for!(DmpSendOptions),
+        ),
+        ("dmp_find_query.json", schemars::schema_for!(DmpFindQuery)),
+        (
+            "dmp_document_query.json",
+            schemars::schema_for!(DmpDocumentQuery),
+        ),
+        // DMP: outputs.
+        ("dmp_status_view.json", schemars::schema_for!(DmpStatusView)),
+        ("dmp_access.json", schemars::schema_for!(DmpAccess)),
+        (
+            "dmp_authorizations.json",
+            schemars::schema_for!(Vec<DmpAuthorizationView>),
+        ),
+        ("dmp_send_view.json", schemars::schema_for!(DmpSendView)),
+        ("dmp_entries.json", schemars::schema_for!(Vec<DmpEntryView>)),
+        ("dmp_entry_view.json", schemars::schema_for!(DmpEntryView)),
+        (
+            "dmp_latest_vsm.json",
+            schemars::schema_for!(Option<DmpEntryView>),
+        ),
+        (
+            "dmp_update_result.json",
+            schemars::schema_for!(DmpUpdateResult),
+        ),
+        (
+            "dmp_document_rows.json",
+            schemars::schema_for!(Vec<DmpDocumentRow>),
+        ),
     ];
     all.into_iter()
         .map(|(name, s)| {

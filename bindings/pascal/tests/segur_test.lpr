@@ -86,11 +86,38 @@ const
   ACTOR = '{"user":"pascal","rpps":"10000000001"}';
   ADRDEUX = '{"nom_naissance":"ADRDEUX","prenoms":"LAURENT","sexe":"M","date_naissance":"1981-01-01"}';
   HOUILLES = '{"nom_naissance":"HOUILLES","prenoms":"PIERRE PAUL JACQUES","sexe":"M","date_naissance":"1993-01-27"}';
+  ADRUN = '{"nom_naissance":"ADRUN","prenoms":"ZOE","sexe":"F","date_naissance":"1975-12-31"}';
+  TCHITCHI = '{"nom_naissance":"TCHITCHI","prenoms":"CATARINA","sexe":"F","date_naissance":"1936-06-21"}';
+  OTHER_PS = '{"id_nat":"810000002237","nom":"AUTRE","prenom":"Alex","profession":"10"}';
+
+{ The value of the first "Name":"value" field of a JSON text. }
+function JsonField(const Json, Name: string): string;
+var
+  P, E: Integer;
+  Rest: string;
+begin
+  Result := '';
+  P := Pos('"' + Name + '":"', Json);
+  if P = 0 then
+    Exit;
+  Rest := Copy(Json, P + Length(Name) + 4, MaxInt);
+  E := Pos('"', Rest);
+  if E > 0 then
+    Result := Copy(Rest, 1, E - 1);
+end;
+
+{ Creates Id and qualifies it (INSi CR 00, then an identity card). }
+function Qualify(Client: TSegurClient; const Id, Traits: string): Boolean;
+begin
+  Client.IdentityCreate(Id, Traits, False, ACTOR);
+  Result := (Pos('"code":"00"', Client.IdentitySearchInsi(Id, ACTOR)) > 0) and
+    (Pos('"status":"QUAL"', Client.IdentityAddDocument(Id, 'CN', ACTOR)) > 0);
+end;
 
 var
   Client: TSegurClient;
-  S, Id, Confirm, Request, FileName: string;
-  Xml, Pdf: TBytes;
+  S, Id, Confirm, Request, FileName, DmpId, Uid, Sub: string;
+  Xml, Pdf, Got: TBytes;
   Bad: UTF8String;
   Code: Cardinal;
 begin
@@ -253,6 +280,76 @@ begin
       on E: ESegurError do Code := E.Code;
     end;
     Check(Code = SEGUR_RESULT_NOT_FOUND, 'VSM for an unknown patient raises code 103');
+
+    { DMP: status -> authorize -> send -> dashboard (ADRUN ZOE, the configured practitioner). }
+    DmpId := 'pas-dmp-' + ParamStr(2);
+    Check(Qualify(Client, DmpId, ADRUN), 'DMP: ADRUN qualifiee');
+    Check(Client.IdentityByIns('275126322074974') = DmpId, 'identity by INS: the local id');
+    S := Client.DmpStatus(DmpId);
+    Check((Pos('"exists":true', S) > 0) and (Pos('"can_feed":true', S) > 0) and
+      (Pos('"authorization":"NON_AUTORISE"', S) > 0), 'DMP status: exists, can feed, NON_AUTORISE');
+    Code := 0;
+    Sub := '';
+    try
+      Client.DmpFind(DmpId, '{}');
+    except
+      on E: ESegurError do
+      begin
+        Code := E.Code;
+        Sub := E.Subcode;
+      end;
+    end;
+    Check((Code = SEGUR_RESULT_SERVICE_REFUSED) and (Sub = 'DMP_ACCES_NON_AUTORISE'),
+      'DMP find before authorization raises code 202, subcode DMP_ACCES_NON_AUTORISE');
+    Code := 0;
+    try
+      Client.DmpStatus(DmpId, '{"id_nat":');
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_INVALID_JSON, 'DMP status with a malformed practitioner raises code 4');
+    Check(Client.DmpAuthorize(DmpId, '{"mode":"oral"}') = '{"authorization":"AUTORISE"}',
+      'DMP authorize with consent: AUTORISE');
+    Check(Pos('"id_nat":"810000001239"', Client.DmpAuthorizations(DmpId)) > 0, 'DMP authorizations: ours');
+    Request := StringReplace(TextOf8(ReadBytes(ParamStr(3))), '"patient": "IPP-0001"',
+      '"patient": "' + DmpId + '"', []);
+    Client.CdaVsmBuild(Request, Xml);
+    S := Client.DmpSend(DmpId, Xml);
+    Uid := JsonField(S, 'unique_id');
+    Check((Pos('"status":"accessible"', S) > 0) and (Uid <> ''), 'DMP send: accessible');
+    S := Client.DmpDashboard('{"patient_local_id":"' + DmpId + '"}');
+    Check((Pos(Uid, S) > 0) and (Pos('"status_label":"Accessible dans le DMP"', S) > 0),
+      'DMP dashboard: Accessible dans le DMP');
+    Check(Pos(Uid, Client.DmpFind(DmpId, '{"type_codes":["SYNTH"]}')) > 0, 'DMP find: ours');
+    Check(JsonField(Client.DmpLatestVsm(DmpId), 'unique_id') = Uid, 'DMP latest VSM: ours');
+    S := Client.DmpGet(DmpId, Uid, Got);
+    Check((Pos(Uid, S) > 0) and (Length(Got) = Length(Xml)) and (TextOf8(Got) = TextOf8(Xml)),
+      'DMP get: the same bytes');
+    Check(Pos('"warnings":[]', Client.DmpUpdate(DmpId, Uid, 'mask')) > 0, 'DMP update mask');
+    Check(Pos('MASQUE_PS', Client.DmpDashboard('{}')) > 0, 'DMP dashboard: masked');
+    Code := 0;
+    try
+      Client.DmpFind(DmpId, '{}', OTHER_PS);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_SERVICE_REFUSED, 'DMP find as another practitioner raises code 202');
+    Check(Pos('"AUTORISE"', Client.DmpRevoke(DmpId)) = 0, 'DMP revoke: no longer AUTORISE');
+
+    { A patient who opposed feeding: code 106, the document kept as failed. }
+    Check(Qualify(Client, 'pas-tc-' + ParamStr(2), TCHITCHI), 'DMP: TCHITCHI qualifiee');
+    Request := StringReplace(TextOf8(ReadBytes(ParamStr(3))), '"patient": "IPP-0001"',
+      '"patient": "pas-tc-' + ParamStr(2) + '"', []);
+    Client.CdaVsmBuild(Request, Xml);
+    Code := 0;
+    try
+      Client.DmpSend('pas-tc-' + ParamStr(2), Xml);
+    except
+      on E: ESegurError do Code := E.Code;
+    end;
+    Check(Code = SEGUR_RESULT_NOT_SENT, 'DMP send with an opposition raises code 106');
+    Check(Pos('"status":"failed"', Client.DmpDashboard('{"status":"failed"}')) > 0,
+      'DMP dashboard: the refused document kept, failed');
   finally
     Client.Free;
   end;

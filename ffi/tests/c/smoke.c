@@ -3,6 +3,9 @@
  *   ./smoke <segur.toml> <run-tag> <vsm-request.json> <ANS VSM_1.4_2022.01.xml>
  * (the request is cli/examples/vsm-request.json; its patient IPP-0001 is created per run as
  * IPP-0001-<run-tag>, since the script runs this program twice against one sandbox).
+ * DMP: status -> authorize -> send -> dashboard -> find -> latest VSM -> get -> delete -> revoke
+ * for ADRUN ZOE (the revoke leaves the sandbox's DMP as the next run expects it), and the
+ * opposition of TCHITCHI CATARINA (NOT_SENT).
  * Prints one "ok N - ..." / "not ok N - ..." line per assertion and, last,
  * "smoke: P passed, F failed". Exit status 0 iff F == 0. */
 #define _POSIX_C_SOURCE 200809L
@@ -444,6 +447,258 @@ static void test_cda(const segur_client *c, const char *tag, const char *request
   free(file);
 }
 
+/* ---- DMP ------------------------------------------------------------------------------ */
+
+static const char *ADRUN =
+    "{\"nom_naissance\":\"ADRUN\",\"prenoms\":\"ZOE\",\"sexe\":\"F\",\"date_naissance\":\"1975-12-31\"}";
+static const char *TCHITCHI =
+    "{\"nom_naissance\":\"TCHITCHI\",\"prenoms\":\"CATARINA\",\"sexe\":\"F\",\"date_naissance\":\"1936-06-21\"}";
+static const char *ADRUN_INS = "275126322074974";
+static const char *PS = "{\"id_nat\":\"810000002237\",\"nom\":\"AUTRE\",\"prenom\":\"Alex\",\"profession\":\"10\"}";
+
+/* Creates `id` with `traits` and qualifies it (INSi CR 00, then an identity card). */
+static int qualify(const segur_client *c, const char *id, const char *traits) {
+  segur_buf *b = NULL;
+  int ok = segur_identity_create(c, S(id), S(traits), false, S(ACTOR), &b) == SEGUR_RESULT_OK;
+  segur_buf_free(b);
+  b = NULL;
+  ok = ok && segur_identity_search_insi(c, S(id), S(ACTOR), &b) == SEGUR_RESULT_OK && contains(b, "\"code\":\"00\"");
+  segur_buf_free(b);
+  b = NULL;
+  ok = ok && segur_identity_add_document(c, S(id), S("CN"), S(ACTOR), &b) == SEGUR_RESULT_OK &&
+       contains(b, "\"status\":\"QUAL\"");
+  segur_buf_free(b);
+  return ok;
+}
+
+/* The CDA XML of a VSM for the recorded patient `id` (request file with its patient replaced). */
+static segur_buf *build_vsm(const segur_client *c, const char *id, const char *request_path) {
+  segur_buf *doc = NULL, *xml = NULL;
+  char patient[160];
+  size_t len = 0;
+  char *file = read_file(request_path, &len), *request;
+  if (file == NULL) return NULL;
+  snprintf(patient, sizeof patient, "\"patient\": \"%s\"", id);
+  request = replace_once(file, "\"patient\": \"IPP-0001\"", patient);
+  free(file);
+  if (request == NULL) return NULL;
+  if (segur_cda_vsm_build(c, S(request), &doc, &xml) != SEGUR_RESULT_OK) xml = NULL;
+  free(request);
+  segur_buf_free(doc);
+  return xml;
+}
+
+/* The value of the first "key":"value" string field of a JSON text, into `out`. */
+static int json_str(const segur_buf *b, const char *key, char *out, size_t cap) {
+  char pat[64];
+  const char *p, *end;
+  snprintf(pat, sizeof pat, "\"%s\":\"", key);
+  p = b == NULL ? NULL : strstr(txt(b), pat);
+  if (p == NULL) return 0;
+  p += strlen(pat);
+  end = strchr(p, '"');
+  if (end == NULL || (size_t)(end - p) >= cap) return 0;
+  memcpy(out, p, (size_t)(end - p));
+  out[end - p] = 0;
+  return 1;
+}
+
+static int details_have(const char *needle) {
+  segur_buf *d = NULL;
+  int ok = segur_last_error_details(&d) == SEGUR_RESULT_OK && contains(d, needle);
+  segur_buf_free(d);
+  return ok;
+}
+
+static void test_dmp_null_args(const segur_client *c) {
+  segur_buf *b = NULL, *b2 = NULL;
+  const char *id = "x";
+  CHECK(segur_dmp_status(NULL, S(id), NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_status NULL client");
+  CHECK(segur_dmp_status(c, NULL, 1, NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_status NULL local_id");
+  CHECK(segur_dmp_status(c, S(id), NULL, 0, NULL) == SEGUR_RESULT_NULL_PARAMETER, "dmp_status NULL out");
+  CHECK(segur_dmp_status_async(c, S(id), NULL, 0, NULL, NULL) == SEGUR_RESULT_NULL_PARAMETER,
+        "dmp_status_async NULL callback");
+  CHECK(segur_dmp_authorize(c, S(id), NULL, 0, NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_authorize NULL consent");
+  CHECK(segur_dmp_revoke(c, S(id), NULL, 0, NULL) == SEGUR_RESULT_NULL_PARAMETER, "dmp_revoke NULL out");
+  CHECK(segur_dmp_authorizations(c, NULL, 0, NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_authorizations NULL local_id");
+  CHECK(segur_dmp_send(c, S(id), NULL, 0, NULL, 4, S("{}"), &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_send NULL cda");
+  CHECK(segur_dmp_send(c, S(id), NULL, 0, S("<x/>"), NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_send NULL options");
+  CHECK(segur_dmp_send_async(c, S(id), NULL, 0, S("<x/>"), S("{}"), NULL, NULL) == SEGUR_RESULT_NULL_PARAMETER,
+        "dmp_send_async NULL callback");
+  CHECK(segur_dmp_retry(c, NULL, 0, NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_retry NULL unique_id");
+  CHECK(segur_dmp_find(c, S(id), NULL, 0, NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_find NULL query");
+  CHECK(segur_dmp_find_async(c, S(id), NULL, 0, S("{}"), NULL, NULL) == SEGUR_RESULT_NULL_PARAMETER,
+        "dmp_find_async NULL callback");
+  CHECK(segur_dmp_latest_vsm(c, S(id), NULL, 0, NULL) == SEGUR_RESULT_NULL_PARAMETER, "dmp_latest_vsm NULL out");
+  CHECK(segur_dmp_get(c, S(id), NULL, 0, S("1.2"), &b, NULL) == SEGUR_RESULT_NULL_PARAMETER, "dmp_get NULL content_out");
+  CHECK(segur_dmp_get(c, S(id), NULL, 0, NULL, 0, &b, &b2) == SEGUR_RESULT_NULL_PARAMETER, "dmp_get NULL unique_id");
+  CHECK(segur_dmp_update(c, S(id), NULL, 0, S("1.2"), NULL, 0, &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_update NULL update");
+  CHECK(segur_dmp_dashboard(NULL, S("{}"), &b) == SEGUR_RESULT_NULL_PARAMETER, "dmp_dashboard NULL client");
+  CHECK(segur_identity_by_ins(c, S(ADRUN_INS), NULL) == SEGUR_RESULT_NULL_PARAMETER, "identity_by_ins NULL out");
+  CHECK(b == NULL && b2 == NULL, "dmp: no output written by any failed call");
+}
+
+static void test_dmp(const segur_client *c, const char *tag, const char *request_path) {
+  segur_buf *b = NULL, *xml = NULL, *entry = NULL, *content = NULL;
+  segur_result r, before;
+  char id[96], tc[96], uid[256], q[256], prev[128];
+  struct op op;
+
+  test_dmp_null_args(c);
+  snprintf(id, sizeof id, "dmp-%s", tag);
+  snprintf(tc, sizeof tc, "dmp-tc-%s", tag);
+
+  /* The INS leads to the record: none before the first run's ADRUN; after a second run there are
+   * duplicates (INVALID_INPUT: merge first). */
+  before = segur_identity_by_ins(c, S(ADRUN_INS), &b);
+  prev[0] = 0;
+  if (before == SEGUR_RESULT_OK) snprintf(prev, sizeof prev, "%s", txt(b));
+  segur_buf_free(b);
+  b = NULL;
+  CHECK(before == SEGUR_RESULT_NOT_FOUND || (before == SEGUR_RESULT_OK && strncmp(prev, "dmp-", 4) == 0) ||
+            before == SEGUR_RESULT_INVALID_INPUT,
+        "identity_by_ins before: NOT_FOUND, an earlier run's record, or duplicates of earlier runs");
+  CHECK(qualify(c, id, ADRUN), "dmp: ADRUN qualifiee");
+  r = segur_identity_by_ins(c, S(ADRUN_INS), &b);
+  if (before == SEGUR_RESULT_NOT_FOUND) {
+    CHECK(r == SEGUR_RESULT_OK && strcmp(txt(b), id) == 0 && segur_buf_len(b) == strlen(id),
+          "identity_by_ins: the local id (text)");
+  } else {
+    CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "identity_by_ins with a duplicate: INVALID_INPUT");
+  }
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_identity_by_ins(c, S("279035121518989"), &b);
+  CHECK(r == SEGUR_RESULT_NOT_FOUND && b == NULL, "identity_by_ins unknown INS: NOT_FOUND");
+  r = segur_identity_by_ins(c, S("2751263"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "identity_by_ins malformed: INVALID_INPUT");
+
+  /* Bad arguments. */
+  r = segur_dmp_status(c, BAD_UTF8, sizeof BAD_UTF8, NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_INVALID_UTF8 && b == NULL, "dmp_status invalid UTF-8: INVALID_UTF8");
+  r = segur_dmp_status(c, S(id), S("{\"id_nat\":"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_JSON && b == NULL, "dmp_status malformed practitioner: INVALID_JSON");
+  r = segur_dmp_status(c, S("no-such-ipp"), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_NOT_FOUND && b == NULL, "dmp_status unknown patient: NOT_FOUND");
+
+  /* TD0.2 (configured practitioner): a DMP we may feed, not yet consult. */
+  r = segur_dmp_status(c, S(id), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"exists\":true") && contains(b, "\"can_feed\":true") &&
+            contains(b, "\"authorization\":\"NON_AUTORISE\""),
+        "dmp_status: exists, can_feed, NON_AUTORISE");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_find(c, S(id), NULL, 0, S("{}"), &b);
+  CHECK(r == SEGUR_RESULT_SERVICE_REFUSED && b == NULL && details_have("\"code\":202") &&
+            details_have("\"subcode\":\"DMP_ACCES_NON_AUTORISE\""),
+        "dmp_find before authorization: SERVICE_REFUSED 202, subcode DMP_ACCES_NON_AUTORISE");
+  CHECK(strcmp(segur_result_str(SEGUR_RESULT_SERVICE_REFUSED), "the service refused the request (see the subcode)") == 0,
+        "segur_result_str(SERVICE_REFUSED)");
+
+  /* TD0.3 with the patient's consent. */
+  r = segur_dmp_authorize(c, S(id), NULL, 0, S("{\"mode\":\"telepathie\"}"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "dmp_authorize unknown consent mode: INVALID_INPUT");
+  r = segur_dmp_authorize(c, S(id), NULL, 0, S("{\"mode\":\"oral\"}"), &b);
+  CHECK(r == SEGUR_RESULT_OK && strcmp(txt(b), "{\"authorization\":\"AUTORISE\"}") == 0, "dmp_authorize: AUTORISE");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_authorizations(c, S(id), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"id_nat\":\"810000001239\""), "dmp_authorizations: ours listed");
+  segur_buf_free(b);
+  b = NULL;
+
+  /* Status through the callback, with a blocking call refused inside it. */
+  op_init(&op, c);
+  r = segur_dmp_status_async(c, S(id), NULL, 0, on_done, &op);
+  CHECK(r == SEGUR_RESULT_OK, "dmp_status_async started");
+  if (r == SEGUR_RESULT_OK) {
+    op_wait(&op);
+    CHECK(op.code == SEGUR_RESULT_OK && strstr(op.json, "\"can_consult\":true") != NULL,
+          "dmp_status_async callback: can_consult");
+    CHECK(op.inner_code == SEGUR_RESULT_WOULD_BLOCK_IN_CALLBACK, "dmp: blocking call in the callback refused");
+  }
+
+  /* ITI-41: send a VSM built for this patient. */
+  xml = build_vsm(c, id, request_path);
+  CHECK(xml != NULL, "dmp: VSM built");
+  if (xml == NULL) return;
+  r = segur_dmp_send(c, S(id), NULL, 0, segur_buf_data(xml), segur_buf_len(xml), S("{\"mask_ps\":1}"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_JSON && b == NULL, "dmp_send bad options: INVALID_JSON");
+  r = segur_dmp_send(c, S(id), NULL, 0, segur_buf_data(xml), segur_buf_len(xml), S("{}"), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"status\":\"accessible\"") && json_str(b, "unique_id", uid, sizeof uid),
+        "dmp_send: accessible, unique_id");
+  segur_buf_free(b);
+  b = NULL;
+  if (r != SEGUR_RESULT_OK) {
+    segur_buf_free(xml);
+    return;
+  }
+  snprintf(q, sizeof q, "{\"patient_local_id\":\"%s\"}", id);
+  r = segur_dmp_dashboard(c, S(q), &b);
+  CHECK(r == SEGUR_RESULT_OK && count(b, "\"unique_id\"") == 1 && contains(b, uid) &&
+            contains(b, "\"status_label\":\"Accessible dans le DMP\""),
+        "dmp_dashboard: one row, Accessible dans le DMP");
+  segur_buf_free(b);
+  b = NULL;
+
+  /* ITI-18, latest VSM, ITI-43. */
+  r = segur_dmp_find(c, S(id), NULL, 0, S("{\"type_codes\":[\"SYNTH\"]}"), &b);
+  CHECK(r == SEGUR_RESULT_OK && txt(b)[0] == '[' && contains(b, uid), "dmp_find SYNTH: ours found");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_latest_vsm(c, S(id), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, uid), "dmp_latest_vsm: ours");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_get(c, S(id), NULL, 0, S(uid), &entry, &content);
+  CHECK(r == SEGUR_RESULT_OK && contains(entry, uid) && segur_buf_len(content) == segur_buf_len(xml) &&
+            memcmp(segur_buf_data(content), segur_buf_data(xml), segur_buf_len(xml)) == 0,
+        "dmp_get: entry and the same bytes");
+  segur_buf_free(entry);
+  segur_buf_free(content);
+  entry = content = NULL;
+  r = segur_dmp_get(c, S(id), NULL, 0, S("1.2.250.1.999.404"), &entry, &content);
+  CHECK(r == SEGUR_RESULT_NOT_FOUND && entry == NULL && content == NULL, "dmp_get unknown: NOT_FOUND, nothing written");
+
+  /* ITI-57: delete; the dashboard follows. */
+  r = segur_dmp_update(c, S(id), NULL, 0, S(uid), S("erase"), &b);
+  CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "dmp_update unknown change: INVALID_INPUT");
+  r = segur_dmp_update(c, S(id), NULL, 0, S(uid), S("delete"), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"warnings\":["), "dmp_update delete");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_dashboard(c, S(q), &b);
+  CHECK(r == SEGUR_RESULT_OK && contains(b, "\"status\":\"deleted\""), "dmp_dashboard: deleted");
+  segur_buf_free(b);
+  b = NULL;
+  r = segur_dmp_retry(c, S(uid), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_INVALID_INPUT && b == NULL, "dmp_retry of a document not failed: INVALID_INPUT");
+
+  /* An explicit practitioner, not authorised: consulting is refused. */
+  r = segur_dmp_find(c, S(id), S(PS), S("{}"), &b);
+  CHECK(r == SEGUR_RESULT_SERVICE_REFUSED && b == NULL, "dmp_find as another practitioner: SERVICE_REFUSED");
+
+  /* TD0.3 SUPPRESSION: back to NON_AUTORISE for the next run. */
+  r = segur_dmp_revoke(c, S(id), NULL, 0, &b);
+  CHECK(r == SEGUR_RESULT_OK && !contains(b, "\"AUTORISE\""), "dmp_revoke: no longer AUTORISE");
+  segur_buf_free(b);
+  b = NULL;
+  segur_buf_free(xml);
+
+  /* A patient who opposed feeding: NOT_SENT (106), the document kept as failed. */
+  CHECK(qualify(c, tc, TCHITCHI), "dmp: TCHITCHI qualifiee");
+  xml = build_vsm(c, tc, request_path);
+  r = xml == NULL ? SEGUR_RESULT_INTERNAL
+                  : segur_dmp_send(c, S(tc), NULL, 0, segur_buf_data(xml), segur_buf_len(xml), S("{}"), &b);
+  CHECK(r == SEGUR_RESULT_NOT_SENT && b == NULL && details_have("\"code\":106"), "dmp_send opposition: NOT_SENT 106");
+  segur_buf_free(xml);
+  snprintf(q, sizeof q, "{\"patient_local_id\":\"%s\",\"status\":\"failed\"}", tc);
+  r = segur_dmp_dashboard(c, S(q), &b);
+  CHECK(r == SEGUR_RESULT_OK && count(b, "\"unique_id\"") == 1 && contains(b, "\"last_error\":\""),
+        "dmp_dashboard: the refused document kept, failed");
+  segur_buf_free(b);
+}
+
 /* ---- client --------------------------------------------------------------------------- */
 
 static void test_null_client_args(const segur_client *c) {
@@ -591,6 +846,7 @@ static void test_client(const char *config, const char *tag, const char *request
   segur_buf_free(b);
 
   test_cda(c, tag, request_path, ans_path);
+  test_dmp(c, tag, request_path);
   segur_client_free(c);
 }
 
