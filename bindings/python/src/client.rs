@@ -1,5 +1,6 @@
 //! `segur.Client`: the facade client, with the GIL released around every blocking call and
-//! `*_async` variants returning asyncio awaitables.
+//! `*_async` variants returning asyncio awaitables. The DMP methods (`dmp_*`, `dmp.md`) take the
+//! acting professional as `practitioner=` (default: the configuration's `[practitioner]`).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -8,10 +9,14 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
-use segur::{ExchangeQuery, Segur, SegurError};
+use segur::{DmpDocumentQuery, ExchangeQuery, Segur, SegurError};
 use tokio::runtime::Runtime;
 
 use crate::cda::{BuiltDocument, Request};
+use crate::dmp::{
+    self, acting, Cda, DmpAuthorization, DmpConsent, DmpDocumentRow, DmpEntry, DmpFindQuery,
+    DmpSendOptions, DmpSendResult, DmpStatus, Practitioner, Retrieved,
+};
 use crate::errors::{invalid_input, to_pyerr};
 use crate::types::{
     opt, Actor, Exchange, Identity, IdentityInput, IdentitySearch, InsiResult, RnivEvent, Text,
@@ -70,7 +75,7 @@ where
 }
 
 /// `datetime` (with a time zone) or RFC 3339 `str` → UTC instant.
-fn instant(v: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<DateTime<Utc>>> {
+pub(crate) fn instant(v: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<DateTime<Utc>>> {
     let Some(v) = v else { return Ok(None) };
     let text = if v.is_instance_of::<PyString>() {
         v.extract::<Text<'_>>()?.owned()
@@ -376,6 +381,422 @@ impl Client {
     fn cda_vsm_build(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<BuiltDocument> {
         let request = Request::extract(request)?;
         detached(py, || request.build(&self.inner))
+    }
+
+    // ---- DMP (dmp.md): the acting professional is `practitioner`, else `[practitioner]` -----
+
+    /// The professional of the configuration's `[practitioner]` (None when absent).
+    #[getter]
+    fn default_practitioner(&self) -> Option<Practitioner> {
+        self.inner.default_practitioner().map(Into::into)
+    }
+
+    /// The local id of the qualifiée identity whose INS is `ins` (15 characters).
+    /// `NotFoundError` when none has it, `InsError` when several do (duplicates to merge).
+    fn identity_by_ins(&self, py: Python<'_>, ins: Text<'_>) -> PyResult<String> {
+        let ins = ins.owned();
+        detached(py, || self.inner.identity_by_ins(&ins))
+    }
+
+    /// TD0.2: the patient's DMP (exists, closed, our authorization, may we feed and consult).
+    /// The patient is a qualifiée identity of the journal (else `RnivError`, rule 28).
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_status(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<DmpStatus> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move { Ok(c.dmp_status(&id, &who).await?.into()) })
+    }
+
+    /// `dmp_status`, as an awaitable.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_status_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move {
+            Ok(DmpStatus::from(c.dmp_status(&id, &who).await?))
+        })
+    }
+
+    /// TD0.3 AJOUT with the patient's consent (recorded in the journal); returns our access
+    /// afterwards (`AUTORISE`).
+    #[pyo3(signature = (local_id, consent, *, practitioner=None))]
+    fn dmp_authorize(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        consent: PyRef<'_, DmpConsent>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Option<String>> {
+        let (id, consent) = (local_id.owned(), segur::DmpConsent::from(&*consent));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        block_on(
+            py,
+            async move { c.dmp_authorize(&id, &who, &consent).await },
+        )
+    }
+
+    /// `dmp_authorize`, as an awaitable.
+    #[pyo3(signature = (local_id, consent, *, practitioner=None))]
+    fn dmp_authorize_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        consent: PyRef<'_, DmpConsent>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, consent) = (local_id.owned(), segur::DmpConsent::from(&*consent));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        awaitable(
+            py,
+            async move { c.dmp_authorize(&id, &who, &consent).await },
+        )
+    }
+
+    /// TD0.3 SUPPRESSION: removes our authorization; returns our access afterwards.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_revoke(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Option<String>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move { c.dmp_revoke(&id, &who).await })
+    }
+
+    /// `dmp_revoke`, as an awaitable.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_revoke_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move { c.dmp_revoke(&id, &who).await })
+    }
+
+    /// `listAuthorizationByPatient`: the authorizations on the patient's DMP.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_authorizations(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Vec<DmpAuthorization>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move {
+            Ok(c.dmp_authorizations(&id, &who)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// `dmp_authorizations`, as an awaitable.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_authorizations_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move {
+            let list: Vec<DmpAuthorization> = c
+                .dmp_authorizations(&id, &who)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            Ok(list)
+        })
+    }
+
+    /// Sends a CDA document (`bytes`, `bytearray`, `str` or a `BuiltDocument`) to the patient's
+    /// DMP (TD0.2 then ITI-41). It is stored in the journal's outbox first: never lost; a failed
+    /// send raises and can be retried with `dmp_retry`. `NotSentError` when nothing was sent
+    /// (no DMP, closed, opposition), `TooLargeError` over the size limit.
+    #[pyo3(signature = (local_id, document, options=None, *, practitioner=None))]
+    fn dmp_send(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        document: Cda,
+        options: Option<PyRef<'_, DmpSendOptions>>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<DmpSendResult> {
+        let (id, options) = (local_id.owned(), dmp::send_options(options));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        block_on(py, async move {
+            Ok(c.dmp_send(&id, &who, &document.0, &options).await?.into())
+        })
+    }
+
+    /// `dmp_send`, as an awaitable.
+    #[pyo3(signature = (local_id, document, options=None, *, practitioner=None))]
+    fn dmp_send_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        document: Cda,
+        options: Option<PyRef<'_, DmpSendOptions>>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, options) = (local_id.owned(), dmp::send_options(options));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        awaitable(py, async move {
+            Ok(DmpSendResult::from(
+                c.dmp_send(&id, &who, &document.0, &options).await?,
+            ))
+        })
+    }
+
+    /// Sends again a document of the outbox whose send failed (or never completed).
+    #[pyo3(signature = (unique_id, *, practitioner=None))]
+    fn dmp_retry(
+        &self,
+        py: Python<'_>,
+        unique_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<DmpSendResult> {
+        let (uid, who, c) = (
+            unique_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move { Ok(c.dmp_retry(&uid, &who).await?.into()) })
+    }
+
+    /// `dmp_retry`, as an awaitable.
+    #[pyo3(signature = (unique_id, *, practitioner=None))]
+    fn dmp_retry_async<'py>(
+        &self,
+        py: Python<'py>,
+        unique_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (uid, who, c) = (
+            unique_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move {
+            Ok(DmpSendResult::from(c.dmp_retry(&uid, &who).await?))
+        })
+    }
+
+    /// ITI-18 FindDocuments: the patient's documents matching `query` (current ones by
+    /// default), newest first.
+    #[pyo3(signature = (local_id, query=None, *, practitioner=None))]
+    fn dmp_find(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        query: Option<PyRef<'_, DmpFindQuery>>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Vec<DmpEntry>> {
+        let (id, q) = (local_id.owned(), dmp::find_query(query));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        block_on(py, async move {
+            Ok(c.dmp_find(&id, &who, &q)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
+    }
+
+    /// `dmp_find`, as an awaitable.
+    #[pyo3(signature = (local_id, query=None, *, practitioner=None))]
+    fn dmp_find_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        query: Option<PyRef<'_, DmpFindQuery>>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, q) = (local_id.owned(), dmp::find_query(query));
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        awaitable(py, async move {
+            let found: Vec<DmpEntry> = c
+                .dmp_find(&id, &who, &q)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            Ok(found)
+        })
+    }
+
+    /// The most recent current VSM of the patient's DMP (None when there is none).
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_latest_vsm(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Option<DmpEntry>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move {
+            Ok(c.dmp_latest_vsm(&id, &who).await?.map(Into::into))
+        })
+    }
+
+    /// `dmp_latest_vsm`, as an awaitable.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_latest_vsm_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move {
+            Ok(c.dmp_latest_vsm(&id, &who).await?.map(DmpEntry::from))
+        })
+    }
+
+    /// ITI-43: retrieves a document by uniqueId, size and hash checked: `(entry, content)`.
+    /// Hand `content` to `cda_parse` for the integration screen.
+    #[pyo3(signature = (local_id, unique_id, *, practitioner=None))]
+    fn dmp_get(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        unique_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Retrieved> {
+        let (id, uid) = (local_id.owned(), unique_id.owned());
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        block_on(
+            py,
+            async move { Ok(c.dmp_get(&id, &who, &uid).await?.into()) },
+        )
+    }
+
+    /// `dmp_get`, as an awaitable.
+    #[pyo3(signature = (local_id, unique_id, *, practitioner=None))]
+    fn dmp_get_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        unique_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, uid) = (local_id.owned(), unique_id.owned());
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        awaitable(py, async move {
+            Ok(Retrieved::from(c.dmp_get(&id, &who, &uid).await?))
+        })
+    }
+
+    /// ITI-57: masks, unmasks, hides from or shows to the patient, deletes or archives a
+    /// document (`update`: a `DmpUpdate` or its code); the outbox row follows. Returns the
+    /// registry's warning codes.
+    #[pyo3(signature = (local_id, unique_id, update, *, practitioner=None))]
+    fn dmp_update(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        unique_id: Text<'_>,
+        update: &Bound<'_, PyAny>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Vec<String>> {
+        let (id, uid, u) = (local_id.owned(), unique_id.owned(), dmp::update(update)?);
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        block_on(py, async move { c.dmp_update(&id, &who, &uid, u).await })
+    }
+
+    /// `dmp_update`, as an awaitable.
+    #[pyo3(signature = (local_id, unique_id, update, *, practitioner=None))]
+    fn dmp_update_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        unique_id: Text<'_>,
+        update: &Bound<'_, PyAny>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, uid, u) = (local_id.owned(), unique_id.owned(), dmp::update(update)?);
+        let (who, c) = (acting(&self.inner, practitioner)?, self.inner.clone());
+        awaitable(py, async move { c.dmp_update(&id, &who, &uid, u).await })
+    }
+
+    /// The DMP dashboard ("Tableau de bord des échanges"): documents sent from here and their
+    /// status, newest first. `practitioner` filters on a national id; `status`: a
+    /// `DmpDocumentStatus` or its code; `since` (inclusive) / `until` (exclusive): aware
+    /// `datetime` or RFC 3339 `str`; `limit` defaults to 1000.
+    #[pyo3(signature = (*, patient_local_id=None, practitioner=None, status=None, since=None,
+        until=None, limit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn dmp_dashboard(
+        &self,
+        py: Python<'_>,
+        patient_local_id: Option<Text<'_>>,
+        practitioner: Option<Text<'_>>,
+        status: Option<&Bound<'_, PyAny>>,
+        since: Option<&Bound<'_, PyAny>>,
+        until: Option<&Bound<'_, PyAny>>,
+        limit: Option<u32>,
+    ) -> PyResult<Vec<DmpDocumentRow>> {
+        let q = DmpDocumentQuery {
+            patient_local_id: opt(patient_local_id),
+            practitioner: opt(practitioner),
+            status: status.map(dmp::document_status).transpose()?,
+            from: instant(since, "since")?,
+            to: instant(until, "until")?,
+            limit,
+        };
+        detached(py, || {
+            Ok(self
+                .inner
+                .dmp_dashboard(&q)?
+                .into_iter()
+                .map(Into::into)
+                .collect())
+        })
     }
 
     fn __repr__(&self) -> String {

@@ -8,7 +8,13 @@
 //! ├── NotFoundError(SegurError, LookupError)   103
 //! ├── AlreadyExistsError(SegurError)           104
 //! ├── DocumentError(SegurError, ValueError)    105 a CDA document refused (XML, CI-SIS rule)
-//! ├── InsiError(SegurError)                    200 SOAP fault (.subcode, .service_code), 201 invalid reply
+//! ├── NotSentError(SegurError)                 106 nothing sent (no DMP, closed, opposition)
+//! ├── TooLargeError(SegurError, ValueError)    107 a document over its size limit
+//! ├── ServiceError(SegurError)                 a service's answer (.subcode, .service_code)
+//! │   ├── InsiError(ServiceError)              200 INSi SOAP fault, 201 invalid reply; .cr
+//! │   ├── DmpError(ServiceError)               200 DMP SOAP fault, 201 invalid reply
+//! │   └── ServiceRefusedError(ServiceError)    202 refused with the service's code (DMP access,
+//! │                                                opposition, VIHF, XDS registry errors)
 //! ├── TransportError(SegurError, ConnectionError)   300
 //! │   ├── TimeoutError(TransportError, builtins.TimeoutError)  301
 //! │   └── TlsError(TransportError)                           302
@@ -39,7 +45,12 @@ pub(crate) struct Exceptions {
     pub not_found: Py<PyType>,
     pub already_exists: Py<PyType>,
     pub document: Py<PyType>,
+    pub not_sent: Py<PyType>,
+    pub too_large: Py<PyType>,
+    pub service: Py<PyType>,
     pub insi: Py<PyType>,
+    pub dmp: Py<PyType>,
+    pub refused: Py<PyType>,
     pub transport: Py<PyType>,
     pub timeout: Py<PyType>,
     pub tls: Py<PyType>,
@@ -138,19 +149,61 @@ fn build(py: Python<'_>) -> PyResult<Exceptions> {
          missing or invalid CI-SIS element (code 105).",
         &[("code", int(py, ErrorCode::InvalidDocument))],
     )?;
-    let insi = class(
+    let not_sent = class(
         py,
-        "InsiError",
+        "NotSentError",
         &[b(&segur)],
-        "INSi answered with a SOAP fault (code 200: `subcode` e.g. 'siram_100', `service_code` \
-         e.g. 'desir_550') or with an invalid reply (code 201). `cr` is the INSi compte-rendu \
-         when the failure carries one (None for faults).",
+        "Nothing was sent: a check made before sending refused it — the patient has no DMP, it \
+         is closed, or the patient opposed feeding (DMP/CONF.09). The document stays in the \
+         outbox (code 106).",
+        &[("code", int(py, ErrorCode::NotSent))],
+    )?;
+    let too_large = class(
+        py,
+        "TooLargeError",
+        &[b(&segur), py.get_type::<PyValueError>()],
+        "A document or message is over its size limit (code 107).",
+        &[("code", int(py, ErrorCode::TooLarge))],
+    )?;
+    let service = class(
+        py,
+        "ServiceError",
+        &[b(&segur)],
+        "A national service answered with a failure. `subcode` and `service_code` are the \
+         service's own codes when it gave some (SOAP subcode, DMP or XDS registry code), else \
+         None.",
         &[
             ("code", int(py, ErrorCode::ServiceFault)),
             ("subcode", none(py)),
             ("service_code", none(py)),
-            ("cr", none(py)),
         ],
+    )?;
+    let insi = class(
+        py,
+        "InsiError",
+        &[b(&service)],
+        "INSi answered with a SOAP fault (code 200: `subcode` e.g. 'siram_100', `service_code` \
+         e.g. 'desir_550') or with an invalid reply (code 201). `cr` is the INSi compte-rendu \
+         when the failure carries one (None for faults).",
+        &[("code", int(py, ErrorCode::ServiceFault)), ("cr", none(py))],
+    )?;
+    let dmp = class(
+        py,
+        "DmpError",
+        &[b(&service)],
+        "The DMP answered with a SOAP fault that carries no DMP code (code 200: `subcode` the \
+         first SOAP subcode or the fault code, `service_code` the fault code) or with a reply \
+         that cannot be read (code 201).",
+        &[("code", int(py, ErrorCode::ServiceFault))],
+    )?;
+    let refused = class(
+        py,
+        "ServiceRefusedError",
+        &[b(&service)],
+        "The service refused the request with its own code (code 202): `subcode` is that code, \
+         e.g. 'DMP_ACCES_NON_AUTORISE', 'DMP_OPPOSITION', or an XDS registry error such as \
+         'XDSRegistryError'; `service_code` is ''.",
+        &[("code", int(py, ErrorCode::ServiceRefused))],
     )?;
     let transport = class(
         py,
@@ -195,7 +248,12 @@ fn build(py: Python<'_>) -> PyResult<Exceptions> {
         not_found,
         already_exists,
         document,
+        not_sent,
+        too_large,
+        service,
         insi,
+        dmp,
+        refused,
         transport,
         timeout,
         tls,
@@ -221,7 +279,12 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         &e.not_found,
         &e.already_exists,
         &e.document,
+        &e.not_sent,
+        &e.too_large,
+        &e.service,
         &e.insi,
+        &e.dmp,
+        &e.refused,
         &e.transport,
         &e.timeout,
         &e.tls,
@@ -244,7 +307,13 @@ fn instance(py: Python<'_>, e: &SegurError) -> PyResult<PyErr> {
         ErrorCode::NotFound => &x.not_found,
         ErrorCode::AlreadyExists => &x.already_exists,
         ErrorCode::InvalidDocument => &x.document,
-        ErrorCode::ServiceFault | ErrorCode::InvalidReply => &x.insi,
+        ErrorCode::NotSent => &x.not_sent,
+        ErrorCode::TooLarge => &x.too_large,
+        ErrorCode::ServiceFault | ErrorCode::InvalidReply => match e {
+            SegurError::Dmp(_) => &x.dmp,
+            _ => &x.insi,
+        },
+        ErrorCode::ServiceRefused => &x.refused,
         ErrorCode::Transport => &x.transport,
         ErrorCode::Timeout => &x.timeout,
         ErrorCode::Tls => &x.tls,

@@ -12,6 +12,7 @@
 
 mod cda;
 mod client;
+mod dmp;
 mod errors;
 mod types;
 
@@ -79,6 +80,17 @@ fn _segur(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Exchange>()?;
     m.add_class::<types::RnivEvent>()?;
     m.add_class::<cda::BuiltDocument>()?;
+    m.add_class::<dmp::Practitioner>()?;
+    m.add_class::<dmp::DmpStatus>()?;
+    m.add_class::<dmp::DmpConsent>()?;
+    m.add_class::<dmp::DmpAuthorization>()?;
+    m.add_class::<dmp::DmpSendOptions>()?;
+    m.add_class::<dmp::DmpDocumentStatus>()?;
+    m.add_class::<dmp::DmpSendResult>()?;
+    m.add_class::<dmp::DmpFindQuery>()?;
+    m.add_class::<dmp::DmpEntry>()?;
+    m.add_class::<dmp::DmpUpdate>()?;
+    m.add_class::<dmp::DmpDocumentRow>()?;
     m.add_class::<client::Client>()?;
     m.add_function(wrap_pyfunction!(check_matricule, m)?)?;
     m.add_function(wrap_pyfunction!(is_valid_matricule, m)?)?;

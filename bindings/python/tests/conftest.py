@@ -51,7 +51,7 @@ class Sandbox:
         with open(self.config, encoding="utf-8") as f:
             text = f.read()
         for key, value in replace.items():
-            text, n = re.subn(r'(?m)^%s = ".*"$' % re.escape(key), '%s = "%s"' % (key, value), text)
+            text, n = re.subn(r'(?m)^%s = ".*"$' % re.escape(key), '%s = "%s"' % (key, value), text, count=1)  # the first: [insi] precedes [dmp]
             assert n == 1, key
         text += '\n[journal]\npath = "%s.sqlite"\n' % name
         path = os.path.join(self.dir, name + ".toml")

@@ -65,6 +65,24 @@ pub enum SegurError {
         /// What is wrong (the element path and rule; no patient data).
         reason: String,
     },
+    /// (106) Nothing was sent: a check made before sending refused it (the patient has no DMP,
+    /// it is closed, or the patient opposed feeding, DMP/CONF.09). The document stays in the
+    /// outbox for a retry.
+    #[error("{reason}")]
+    NotSent {
+        /// Stable code (106).
+        code: u32,
+        /// Why (no patient data).
+        reason: String,
+    },
+    /// (107) A document or message is over its size limit.
+    #[error("{reason}")]
+    TooLarge {
+        /// Stable code (107).
+        code: u32,
+        /// What, its size and the limit.
+        reason: String,
+    },
     /// (200) The service answered with a SOAP fault; its codes are kept.
     #[error("{reason}")]
     ServiceFault {
@@ -86,6 +104,22 @@ pub enum SegurError {
         code: u32,
         /// What is wrong.
         reason: String,
+    },
+    /// (202) The service refused the request with its own code (DMP access, opposition, VIHF;
+    /// XDS registry errors; `dmp.md`).
+    #[error("{reason}")]
+    ServiceRefused {
+        /// Stable code (202).
+        code: u32,
+        /// The service's code, e.g. `DMP_ACCES_NON_AUTORISE`, `XDSRegistryError` ("" when
+        /// absent).
+        subcode: String,
+        /// A second code of the service ("" when absent).
+        service_code: String,
+        /// The service's message.
+        reason: String,
+        /// Whether retrying later may succeed (registry or repository busy).
+        retryable: bool,
     },
     /// (300) Network failure (connect, HTTP).
     #[error("{reason}")]
@@ -157,8 +191,11 @@ impl SegurError {
             | SegurError::NotFound { code, .. }
             | SegurError::AlreadyExists { code, .. }
             | SegurError::InvalidDocument { code, .. }
+            | SegurError::NotSent { code, .. }
+            | SegurError::TooLarge { code, .. }
             | SegurError::ServiceFault { code, .. }
             | SegurError::InvalidReply { code, .. }
+            | SegurError::ServiceRefused { code, .. }
             | SegurError::Transport { code, .. }
             | SegurError::Timeout { code, .. }
             | SegurError::Tls { code, .. }
@@ -186,6 +223,8 @@ impl From<segur::SegurError> for SegurError {
             ErrorCode::NotFound => SegurError::NotFound { code, reason },
             ErrorCode::AlreadyExists => SegurError::AlreadyExists { code, reason },
             ErrorCode::InvalidDocument => SegurError::InvalidDocument { code, reason },
+            ErrorCode::NotSent => SegurError::NotSent { code, reason },
+            ErrorCode::TooLarge => SegurError::TooLarge { code, reason },
             ErrorCode::ServiceFault => {
                 let (subcode, service_code) = e.service_codes().unwrap_or(("", ""));
                 SegurError::ServiceFault {
@@ -197,6 +236,16 @@ impl From<segur::SegurError> for SegurError {
                 }
             }
             ErrorCode::InvalidReply => SegurError::InvalidReply { code, reason },
+            ErrorCode::ServiceRefused => {
+                let (subcode, service_code) = e.service_codes().unwrap_or(("", ""));
+                SegurError::ServiceRefused {
+                    code,
+                    subcode: subcode.to_owned(),
+                    service_code: service_code.to_owned(),
+                    retryable: e.is_retryable(),
+                    reason,
+                }
+            }
             ErrorCode::Transport => SegurError::Transport {
                 code,
                 retryable: e.is_retryable(),

@@ -10,6 +10,11 @@
 //! - Documents (CDA R2): [`SegurClient::cda_vsm_build`] builds a VSM for a recorded patient;
 //!   [`cda_parse`], [`cda_integrate`], [`cda_metadata_json`], [`cda_pdf`] work on a received
 //!   document (synchronous, no state).
+//! - The DMP (`dmp.md`): `async` [`SegurClient::dmp_status`], [`SegurClient::dmp_authorize`],
+//!   [`SegurClient::dmp_send`], [`SegurClient::dmp_find`], [`SegurClient::dmp_get`],
+//!   [`SegurClient::dmp_update`]... for a qualifiée identity of the journal, acting as a
+//!   [`Practitioner`] (default: the configuration's `[practitioner]`); the synchronous
+//!   [`SegurClient::dmp_dashboard`] reads the outbox.
 //! - [`SegurError`]: the one error (Kotlin `SegurException`), with the stable codes of
 //!   [`segur::ErrorCode`].
 //!
@@ -29,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod cda;
+mod dmp;
 mod error;
 mod records;
 
@@ -38,6 +44,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::runtime::Runtime;
 
 pub use cda::*;
+pub use dmp::*;
 pub use error::{Result, SegurError};
 pub use records::*;
 

@@ -476,7 +476,7 @@ impl TryFrom<ExchangeQuery> for segur::ExchangeQuery {
 
 /// A foreign timestamp as UTC; out of chrono's range (±262,000 years) is an input error, not a
 /// panic.
-fn utc(t: SystemTime) -> Result<DateTime<Utc>, SegurError> {
+pub(crate) fn utc(t: SystemTime) -> Result<DateTime<Utc>, SegurError> {
     let (secs, nanos) = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => (i64::try_from(d.as_secs()).ok(), d.subsec_nanos()),
         Err(e) => {
@@ -491,7 +491,7 @@ fn utc(t: SystemTime) -> Result<DateTime<Utc>, SegurError> {
     secs.and_then(|s| DateTime::from_timestamp(s, nanos))
         .ok_or_else(|| SegurError::InvalidInput {
             code: segur::ErrorCode::InvalidInput as u32,
-            reason: "exchange query: date out of range".into(),
+            reason: "date out of range".into(),
         })
 }
 

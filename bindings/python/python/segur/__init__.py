@@ -1,22 +1,34 @@
 """segur — the Ségur numérique stack for Python (native extension written in Rust).
 
 Identities (matricule INS, traits, RNIV statuses), INSi searches (sync and asyncio), the
-journal of every exchange, and documents (CDA R2: build a VSM, parse a received document for
-selective integration, XDS metadata, PDF copy). Every error is a :class:`SegurError` with a
-stable ``code``.
+journal of every exchange, documents (CDA R2: build a VSM, parse a received document for
+selective integration, XDS metadata, PDF copy), and the DMP (status, authorization with the
+patient's consent, send through a never-losing outbox, find, get, update, dashboard; sync and
+asyncio). Every error is a :class:`SegurError` with a stable ``code``.
 
 ``segur.TimeoutError`` is deliberately left out of ``__all__`` so that ``from segur import *``
 does not shadow the built-in; it subclasses :class:`builtins.TimeoutError` anyway.
 """
 
 from ._segur import (
-    AlreadyExistsError,
     Actor,
+    AlreadyExistsError,
     Attempt,
     Attributes,
     BuiltDocument,
     Client,
     ConfigError,
+    DmpAuthorization,
+    DmpConsent,
+    DmpDocumentRow,
+    DmpDocumentStatus,
+    DmpEntry,
+    DmpError,
+    DmpFindQuery,
+    DmpSendOptions,
+    DmpSendResult,
+    DmpStatus,
+    DmpUpdate,
     Document,
     DocumentError,
     Exchange,
@@ -34,14 +46,18 @@ from ._segur import (
     Matricule,
     NeedsConfirmation,
     NotFoundError,
+    NotSentError,
+    Practitioner,
     RnivError,
     RnivEvent,
     SegurError,
+    ServiceError,
+    ServiceRefusedError,
     TimeoutError,
     TlsError,
+    TooLargeError,
     Traits,
     TransportError,
-    __version__,
     cda_integrate,
     cda_metadata,
     cda_parse,
@@ -49,16 +65,28 @@ from ._segur import (
     check_matricule,
     is_valid_matricule,
     normalize,
+    __version__,
 )
 
 __all__ = [
-    "AlreadyExistsError",
     "Actor",
+    "AlreadyExistsError",
     "Attempt",
     "Attributes",
     "BuiltDocument",
     "Client",
     "ConfigError",
+    "DmpAuthorization",
+    "DmpConsent",
+    "DmpDocumentRow",
+    "DmpDocumentStatus",
+    "DmpEntry",
+    "DmpError",
+    "DmpFindQuery",
+    "DmpSendOptions",
+    "DmpSendResult",
+    "DmpStatus",
+    "DmpUpdate",
     "Document",
     "DocumentError",
     "Exchange",
@@ -76,13 +104,17 @@ __all__ = [
     "Matricule",
     "NeedsConfirmation",
     "NotFoundError",
+    "NotSentError",
+    "Practitioner",
     "RnivError",
     "RnivEvent",
     "SegurError",
+    "ServiceError",
+    "ServiceRefusedError",
     "TlsError",
+    "TooLargeError",
     "Traits",
     "TransportError",
-    "__version__",
     "cda_integrate",
     "cda_metadata",
     "cda_parse",
@@ -90,4 +122,5 @@ __all__ = [
     "check_matricule",
     "is_valid_matricule",
     "normalize",
+    "__version__",
 ]

@@ -240,8 +240,11 @@ fun SegurException.code(): UInt = when (this) {
     is SegurException.NotFound -> code
     is SegurException.AlreadyExists -> code
     is SegurException.InvalidDocument -> code
+    is SegurException.NotSent -> code
+    is SegurException.TooLarge -> code
     is SegurException.ServiceFault -> code
     is SegurException.InvalidReply -> code
+    is SegurException.ServiceRefused -> code
     is SegurException.Transport -> code
     is SegurException.Timeout -> code
     is SegurException.Tls -> code
