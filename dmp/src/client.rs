@@ -11,7 +11,10 @@
 //!
 //! Feeding (`send`) follows the Ségur rules: TD0.2 first, and nothing is sent when there is no
 //! DMP, when it is closed, or when the patient opposed feeding (DMP/CONF.09); a replacement
-//! (RPLC) first finds the entryUUID of the earlier version with ITI-18 GetDocuments.
+//! (RPLC) first finds the entryUUID of the earlier version with ITI-18 GetDocuments. A batch for
+//! one patient can rest on one TD0.2: [`DmpClient::feed_permit`] keeps the answer as a
+//! [`FeedPermit`] (one patient, one professional, [`FeedPermit::MAX_AGE`]) for
+//! [`DmpClient::send_with_permit`].
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -187,6 +190,70 @@ pub struct SendReceipt {
     pub replaced_entry_uuid: Option<String>,
     /// Success (with warnings) or partial success.
     pub outcome: xds::Outcome,
+}
+
+/// A TD0.2 answer that allows feeding one patient's DMP by one professional (the DMP exists,
+/// is open, no opposition to feeding: DMP/CONF.01, DMP/CONF.09), for [`FeedPermit::MAX_AGE`].
+/// Only [`DmpClient::feed_permit`] makes one; [`DmpClient::send_with_permit`] uses it to send a
+/// batch of documents for that patient with one TD0.2. Its `Debug` shows no patient identity.
+#[derive(Clone)]
+pub struct FeedPermit {
+    status: DmpStatus,
+    patient_cx: String,
+    ps_id: String,
+    obtained_at: Instant,
+}
+
+impl FeedPermit {
+    /// How long a permit may be used [I]: the Ségur rule asks for a TD0.2 "at least once
+    /// before feeding" (DMP/CONF.01) without a period; 15 minutes bounds a batch or a
+    /// consultation session so that a DMP closed or an opposition recorded meanwhile is seen.
+    pub const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    /// The TD0.2 answer.
+    pub fn status(&self) -> &DmpStatus {
+        &self.status
+    }
+
+    /// Time since the TD0.2 answer.
+    pub fn age(&self) -> std::time::Duration {
+        self.obtained_at.elapsed()
+    }
+
+    /// Usable by `user` for `patient` now.
+    fn check(&self, user: &DmpUser, patient: &QualifiedIdentity) -> Result<()> {
+        let refuse = |detail: &str| {
+            Err(DmpError::Invalid {
+                field: "feed permit",
+                detail: detail.to_owned(),
+            })
+        };
+        if self.patient_cx != patient.ins().to_cx_xds() {
+            return refuse("obtained for another patient");
+        }
+        if self.ps_id != user.ps_id.as_str() {
+            return refuse("obtained by another professional");
+        }
+        if self.age() > Self::MAX_AGE {
+            return refuse("older than FeedPermit::MAX_AGE: TD0.2 again");
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for FeedPermit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedPermit")
+            .field("age", &self.age())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A document checked locally, ready for ITI-41.
+struct Prepared {
+    unique_id: String,
+    patient_cx: String,
+    submission: DocumentSubmission,
 }
 
 /// A retrieved document and its metadata.
@@ -564,6 +631,55 @@ impl DmpClient {
         document: &DmpDocument,
     ) -> Result<SendReceipt> {
         let who = who.into();
+        // Everything that can be checked locally is checked before the first request.
+        let prepared = self.prepare(patient, document)?;
+        let permit = self.feed_permit(who, patient).await?;
+        self.submit(who, patient, document, prepared, &permit.status)
+            .await
+    }
+
+    /// TD0.2, kept as a [`FeedPermit`] for sending several documents of this patient with
+    /// [`DmpClient::send_with_permit`] (DMP/CONF.01: "TD0.2 at least once before feeding").
+    /// [`DmpError::NotSent`] when there is no DMP, it is closed, or the patient opposed
+    /// feeding (DMP/CONF.09).
+    pub async fn feed_permit<'a>(
+        &self,
+        who: impl Into<Acting<'a>>,
+        patient: &QualifiedIdentity,
+    ) -> Result<FeedPermit> {
+        let who = who.into();
+        let status = self.status(who, patient).await?;
+        status.check_feed().map_err(DmpError::NotSent)?;
+        Ok(FeedPermit {
+            status,
+            patient_cx: patient.ins().to_cx_xds(),
+            ps_id: who.user.ps_id.as_str().to_owned(),
+            obtained_at: Instant::now(),
+        })
+    }
+
+    /// Sends a document as [`DmpClient::send`] does, but on a TD0.2 answer obtained earlier for
+    /// the same patient and professional ([`DmpClient::feed_permit`], at most
+    /// [`FeedPermit::MAX_AGE`] old) instead of a TD0.2 before each document: what an EHR
+    /// sending a batch for one patient does. A permit of another patient or professional, or
+    /// too old, is refused ([`DmpError::Invalid`], field `feed permit`) before any request.
+    pub async fn send_with_permit<'a>(
+        &self,
+        who: impl Into<Acting<'a>>,
+        patient: &QualifiedIdentity,
+        document: &DmpDocument,
+        permit: &FeedPermit,
+    ) -> Result<SendReceipt> {
+        let who = who.into();
+        permit.check(who.user, patient)?;
+        let prepared = self.prepare(patient, document)?;
+        self.submit(who, patient, document, prepared, &permit.status)
+            .await
+    }
+
+    /// The local checks of a send (size, CDA metadata, the document's patient) and its
+    /// DocumentEntry.
+    fn prepare(&self, patient: &QualifiedIdentity, document: &DmpDocument) -> Result<Prepared> {
         let max = self.inner.id.max_document_bytes;
         if document.bytes.len() > max {
             return Err(DmpError::TooLarge {
@@ -583,11 +699,30 @@ impl DmpClient {
                 detail: "the document's INS is not the patient's (DMP_PATIENT_DIFFERENT)".into(),
             });
         }
-        // Everything that can be checked locally is checked before the first request.
-        let mut submission =
+        let submission =
             DocumentSubmission::new(&meta, document.bytes.clone(), document.confidentiality)?;
-        let status = self.status(who, patient).await?;
+        Ok(Prepared {
+            unique_id: meta.unique_id,
+            patient_cx,
+            submission,
+        })
+    }
+
+    /// RPLC look-up, then ITI-41, once feeding is allowed by `status`.
+    async fn submit(
+        &self,
+        who: Acting<'_>,
+        patient: &QualifiedIdentity,
+        document: &DmpDocument,
+        prepared: Prepared,
+        status: &DmpStatus,
+    ) -> Result<SendReceipt> {
         status.check_feed().map_err(DmpError::NotSent)?;
+        let Prepared {
+            unique_id,
+            patient_cx,
+            mut submission,
+        } = prepared;
         let mut replaced = None;
         if let Some(uid) = &document.replaces {
             let current = self.current_entry(who, patient, uid).await?;
@@ -615,8 +750,8 @@ impl DmpClient {
             )
             .await?;
         Ok(SendReceipt {
-            status,
-            unique_id: meta.unique_id,
+            status: status.clone(),
+            unique_id,
             submission_set_unique_id: ss_unique_id,
             replaced_entry_uuid: replaced,
             outcome,
@@ -1448,6 +1583,73 @@ mod tests {
             assert_eq!(canned.actions(), vec![envelope::ACTION_TD02.to_owned()]);
             assert_eq!(trace.exchanges().len(), 1);
         }
+    }
+
+    #[tokio::test]
+    async fn a_feed_permit_sends_a_batch_with_one_td02_for_its_patient_and_user_only() {
+        let (c, canned, trace) = client(|action, body| match action {
+            envelope::ACTION_TD02 => td02(body, Some(("active", OPEN))),
+            envelope::ACTION_ITI41 => soap_reply(200, &RegistryResponse::success().to_xml()),
+            _ => soap_reply(500, "<x/>"),
+        });
+        let (u, p) = (user(), patient());
+        let permit = c.feed_permit(&u, &p).await.unwrap();
+        assert!(permit.status().exists());
+        assert!(permit.age() < FeedPermit::MAX_AGE);
+        let debug = format!("{permit:?}");
+        assert!(!debug.contains("279035121518989") && !debug.contains("PAT-TROIS"));
+        for _ in 0..3 {
+            let r = c
+                .send_with_permit(&u, &p, &DmpDocument::new(vsm()), &permit)
+                .await
+                .unwrap();
+            assert_eq!(&r.status, permit.status());
+        }
+        let mut expected = vec![envelope::ACTION_TD02.to_owned()];
+        expected.extend(std::iter::repeat_n(envelope::ACTION_ITI41.to_owned(), 3));
+        assert_eq!(canned.actions(), expected);
+        assert_eq!(trace.exchanges().len(), 4);
+        // Another patient, another professional: refused before any request.
+        let other = segur_cda::examples::qualified(
+            "9",
+            "1810163220751",
+            "40",
+            "ADRDEUX",
+            "LAURENT",
+            segur_ins_core::Sexe::M,
+            "1981-01-01",
+            "63220",
+        );
+        let r = c
+            .send_with_permit(&u, &other, &DmpDocument::new(vsm()), &permit)
+            .await;
+        assert!(
+            matches!(r, Err(DmpError::Invalid { field: "feed permit", ref detail }) if !detail.contains("1810163220751")),
+            "{r:?}"
+        );
+        let mut colleague = user();
+        colleague.ps_id = vihf::PsId::rpps("10000001239").unwrap();
+        let r = c
+            .send_with_permit(&colleague, &p, &DmpDocument::new(vsm()), &permit)
+            .await;
+        assert!(
+            matches!(
+                r,
+                Err(DmpError::Invalid {
+                    field: "feed permit",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        assert_eq!(canned.actions().len(), 4);
+        // No permit where feeding is blocked.
+        let (c, canned, _) = client(|_, body| td02(body, Some(("terminated", OPEN))));
+        match c.feed_permit(&u, &p).await {
+            Err(DmpError::NotSent(b)) => assert_eq!(b, FeedBlocked::Closed),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(canned.actions(), vec![envelope::ACTION_TD02.to_owned()]);
     }
 
     #[tokio::test]

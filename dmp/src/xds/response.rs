@@ -125,7 +125,10 @@ error_codes! {
     XdsRegistryOutOfResources = "XDSRegistryOutOfResources",
     /// The repository is out of resources.
     XdsRepositoryOutOfResources = "XDSRepositoryOutOfResources",
-    /// Duplicate uniqueId in the registry.
+    /// A uniqueId already registered (ITI TF-3 Table 4.2.4.1-2): e.g. a retry of a submission
+    /// whose answer was lost.
+    XdsDuplicateUniqueIdInRegistry = "XDSDuplicateUniqueIdInRegistry",
+    /// Duplicate uniqueId in the submission (registry side).
     XdsRegistryDuplicateUniqueIdInMessage = "XDSRegistryDuplicateUniqueIdInMessage",
     /// Duplicate uniqueId in the submission.
     XdsRepositoryDuplicateUniqueIdInMessage = "XDSRepositoryDuplicateUniqueIdInMessage",

@@ -39,7 +39,7 @@ use segur_net::xml::{escape, XmlLimits};
 use crate::SandboxError;
 use ebrim::RegistryError;
 use store::{DmpRecord, OppositionKind, Store};
-use vihf::{PurposeOfUse, TrustedCas, Vihf, VihfError};
+use vihf::{ChainCache, PurposeOfUse, TrustedCas, Vihf, VihfError};
 
 /// Base path of the services, as on the real DMP (`dmp.md` §1).
 pub const BASE_PATH: &str = "/si-dmp-server/v2/services";
@@ -372,6 +372,7 @@ pub struct DmpSimulator {
     store: Store,
     faults: Arc<DmpFaults>,
     trust: TrustedCas,
+    chains: ChainCache,
     xml_limits: XmlLimits,
     mtom_limits: MtomLimits,
 }
@@ -398,6 +399,7 @@ impl DmpSimulator {
             store,
             faults,
             trust,
+            chains: ChainCache::default(),
             xml_limits: XmlLimits {
                 max_bytes: MAX_REQUEST_BYTES,
                 max_depth: 64,
@@ -589,7 +591,14 @@ impl DmpSimulator {
             );
         }
         let now = Utc::now();
-        let vihf = match vihf::check(&raw, &env, &self.trust, &self.xml_limits, now) {
+        let vihf = match vihf::check_cached(
+            &raw,
+            &env,
+            &self.trust,
+            &self.chains,
+            &self.xml_limits,
+            now,
+        ) {
             Ok(v) => v,
             Err(e) => {
                 tracing::debug!(error = %e, "DMP sandbox: VIHF refused");

@@ -1,4 +1,6 @@
-//! The DMP simulator's state: one SQLite file in the sandbox folder (WAL journal).
+//! The DMP simulator's state: one SQLite file in the sandbox folder (WAL journal,
+//! `synchronous=NORMAL`: a simulator, not a production store — a power loss may lose the last
+//! transactions, never corrupt the file; statements are kept prepared).
 //!
 //! Tables: `dmp` (one row per patient record: INS, open/closed, the traits the DMP knows),
 //! `opposition` (patient oppositions to access or to feeding, per professional or `*` for all),
@@ -10,7 +12,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Params, Row};
 
 use crate::SandboxError;
 
@@ -21,6 +23,35 @@ const SCHEMA_VERSION: &str = "1";
 fn db_err(e: rusqlite::Error) -> SandboxError {
     SandboxError::Store(e.to_string())
 }
+
+/// Statements prepared once per connection and reused from rusqlite's statement cache (the
+/// sandbox takes hundreds of submissions per second: issue #5 point 10).
+trait Cached {
+    fn cached_query_row<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+    fn cached_execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_query_row<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+    fn cached_execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
+/// Distinct statements of [`Db`], kept prepared.
+const STATEMENT_CACHE: usize = 64;
 
 fn join(v: &[String]) -> String {
     v.join(&SEP.to_string())
@@ -259,6 +290,7 @@ impl Store {
             .map_err(db_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db_err)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.execute_batch(SCHEMA).map_err(db_err)?;
         let version: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
@@ -367,7 +399,7 @@ impl Db<'_> {
     /// A meta value (e.g. `seeded`).
     pub fn meta(&self, key: &str) -> Result<Option<String>, SandboxError> {
         self.c
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .cached_query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
             .map_err(db_err)
     }
@@ -375,7 +407,7 @@ impl Db<'_> {
     /// Sets a meta value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [key, value],
@@ -387,7 +419,7 @@ impl Db<'_> {
     /// The DMP of an INS.
     pub fn dmp(&self, ins: &str) -> Result<Option<DmpRecord>, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT ins, oid, closed, family, given, gender, birth_date FROM dmp WHERE ins = ?1",
                 [ins],
                 |r| {
@@ -409,7 +441,7 @@ impl Db<'_> {
     /// Creates or replaces a DMP.
     pub fn put_dmp(&self, d: &DmpRecord) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT OR REPLACE INTO dmp (ins, oid, closed, family, given, gender, birth_date)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -434,7 +466,7 @@ impl Db<'_> {
         kind: OppositionKind,
     ) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT OR IGNORE INTO opposition (ins, ps_id, kind) VALUES (?1, ?2, ?3)",
                 params![ins, ps_id, kind.as_str()],
             )
@@ -450,7 +482,7 @@ impl Db<'_> {
         kind: OppositionKind,
     ) -> Result<bool, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT COUNT(*) FROM opposition WHERE ins = ?1 AND kind = ?3
                  AND (ps_id = ?2 OR ps_id = '*')",
                 params![ins, ps_id, kind.as_str()],
@@ -467,7 +499,7 @@ impl Db<'_> {
         ps_id: &str,
     ) -> Result<Option<Habilitation>, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT ps_id, nom, prenom, date_debut, date_fin, medecin_traitant
                  FROM habilitation WHERE ins = ?1 AND ps_id = ?2",
                 [ins, ps_id],
@@ -481,7 +513,7 @@ impl Db<'_> {
     pub fn habilitations(&self, ins: &str) -> Result<Vec<Habilitation>, SandboxError> {
         let mut st = self
             .c
-            .prepare(
+            .prepare_cached(
                 "SELECT ps_id, nom, prenom, date_debut, date_fin, medecin_traitant
                  FROM habilitation WHERE ins = ?1 ORDER BY date_debut, ps_id",
             )
@@ -493,7 +525,7 @@ impl Db<'_> {
     /// Creates or replaces an authorization.
     pub fn put_habilitation(&self, ins: &str, h: &Habilitation) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT OR REPLACE INTO habilitation
                  (ins, ps_id, nom, prenom, date_debut, date_fin, medecin_traitant)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -514,7 +546,7 @@ impl Db<'_> {
     /// Removes an authorization; whether there was one.
     pub fn remove_habilitation(&self, ins: &str, ps_id: &str) -> Result<bool, SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "DELETE FROM habilitation WHERE ins = ?1 AND ps_id = ?2",
                 [ins, ps_id],
             )
@@ -524,7 +556,7 @@ impl Db<'_> {
 
     fn entries_where(&self, clause: &str, arg: &str) -> Result<Vec<EntryRow>, SandboxError> {
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM document_entry WHERE {clause} ORDER BY seq");
-        let mut st = self.c.prepare(&sql).map_err(db_err)?;
+        let mut st = self.c.prepare_cached(&sql).map_err(db_err)?;
         let rows = st.query_map([arg], entry_from_row).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
@@ -555,7 +587,7 @@ impl Db<'_> {
     /// Whether any registry object (entry, submission set, association) has this entryUUID.
     pub fn object_exists(&self, entry_uuid: &str) -> Result<bool, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT (SELECT COUNT(*) FROM document_entry WHERE entry_uuid = ?1)
                       + (SELECT COUNT(*) FROM submission_set WHERE entry_uuid = ?1)
                       + (SELECT COUNT(*) FROM association WHERE entry_uuid = ?1)",
@@ -577,7 +609,7 @@ impl Db<'_> {
     pub fn insert_entry(&self, e: &EntryRow) -> Result<(), SandboxError> {
         let seq = self.next_seq()?;
         self.c
-            .execute(
+            .cached_execute(
                 &format!(
                     "INSERT INTO document_entry ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
                      ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
@@ -619,7 +651,7 @@ impl Db<'_> {
     /// Sets the availabilityStatus of an entry version.
     pub fn set_entry_status(&self, entry_uuid: &str, status: &str) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "UPDATE document_entry SET status = ?2 WHERE entry_uuid = ?1",
                 [entry_uuid, status],
             )
@@ -631,7 +663,7 @@ impl Db<'_> {
     pub fn insert_submission_set(&self, s: &SubmissionSetRow) -> Result<(), SandboxError> {
         let seq = self.next_seq()?;
         self.c
-            .execute(
+            .cached_execute(
                 &format!(
                     "INSERT INTO submission_set ({SS_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
                      ?7, ?8, ?9, ?10)"
@@ -660,7 +692,7 @@ impl Db<'_> {
     ) -> Result<Vec<SubmissionSetRow>, SandboxError> {
         let sql =
             format!("SELECT {SS_COLUMNS} FROM submission_set WHERE patient_id = ?1 ORDER BY seq");
-        let mut st = self.c.prepare(&sql).map_err(db_err)?;
+        let mut st = self.c.prepare_cached(&sql).map_err(db_err)?;
         let rows = st.query_map([patient_id], ss_from_row).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
@@ -668,7 +700,7 @@ impl Db<'_> {
     /// Whether a submission set has this uniqueId.
     pub fn submission_set_unique_id_used(&self, unique_id: &str) -> Result<bool, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT COUNT(*) FROM submission_set WHERE unique_id = ?1",
                 [unique_id],
                 |r| r.get::<_, i64>(0),
@@ -681,7 +713,7 @@ impl Db<'_> {
     pub fn insert_association(&self, a: &AssociationRow) -> Result<(), SandboxError> {
         let seq = self.next_seq()?;
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT INTO association
                  (entry_uuid, association_type, source, target, raw_xml, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -702,7 +734,7 @@ impl Db<'_> {
     pub fn associations_of(&self, object: &str) -> Result<Vec<AssociationRow>, SandboxError> {
         let mut st = self
             .c
-            .prepare(
+            .prepare_cached(
                 "SELECT entry_uuid, association_type, source, target, raw_xml FROM association
                  WHERE source = ?1 OR target = ?1 ORDER BY seq",
             )
@@ -724,7 +756,7 @@ impl Db<'_> {
     /// The stored document with this uniqueId: (mime type, bytes).
     pub fn document(&self, unique_id: &str) -> Result<Option<(String, Vec<u8>)>, SandboxError> {
         self.c
-            .query_row(
+            .cached_query_row(
                 "SELECT mime_type, bytes FROM document WHERE unique_id = ?1",
                 [unique_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -742,7 +774,7 @@ impl Db<'_> {
         bytes: &[u8],
     ) -> Result<(), SandboxError> {
         self.c
-            .execute(
+            .cached_execute(
                 "INSERT INTO document (unique_id, mime_type, hash, size, bytes)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![

@@ -5,10 +5,14 @@
 //! Every refusal is a [`VihfError`] that names the missing or invalid element or attribute, never
 //! its value; the services answer it as `DMP_VIHF_INVALIDE` (`docs/dmp-wire.md`).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Duration, Utc};
 use segur_net::dsig::{verify_enveloped_with, VerifyOptions};
 use segur_net::soap::{Envelope, WSSE_NS};
 use segur_net::xml::{Element, XmlLimits};
+use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::ebrim::{PatientId, HL7_NS};
@@ -138,12 +142,52 @@ pub struct TrustedCas {
     pub intermediates: Vec<Vec<u8>>,
 }
 
+/// Signer certificates already found to chain to the [`TrustedCas`], so that the CA signatures
+/// (two ECDSA verifications per VIHF) are checked once per certificate, not once per request
+/// (issue #5 point 10). Keyed by the SHA-256 of the certificate; an entry keeps the validity
+/// window of the CAs of its chain, checked at every use. Bounded: cleared when full.
+#[derive(Debug, Default)]
+pub struct ChainCache {
+    verified: Mutex<HashMap<[u8; 32], (i64, i64)>>,
+}
+
+impl ChainCache {
+    /// Most certificates remembered.
+    const MAX_ENTRIES: usize = 1024;
+
+    fn lookup(&self, key: &[u8; 32], at: i64) -> bool {
+        let map = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .is_some_and(|&(not_before, not_after)| not_before <= at && at <= not_after)
+    }
+
+    fn remember(&self, key: [u8; 32], window: (i64, i64)) {
+        let mut map = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, window);
+    }
+}
+
 /// Checks the VIHF of a request. `raw` is the envelope exactly as received (the signature is
 /// verified over those bytes), `env` the parsed envelope, `now` the current time.
 pub fn check(
     raw: &[u8],
     env: &Envelope,
     trust: &TrustedCas,
+    limits: &XmlLimits,
+    now: DateTime<Utc>,
+) -> Result<Vihf, VihfError> {
+    check_cached(raw, env, trust, &ChainCache::default(), limits, now)
+}
+
+/// [`check`], remembering in `chains` the signer certificates found to chain to `trust`.
+pub fn check_cached(
+    raw: &[u8],
+    env: &Envelope,
+    trust: &TrustedCas,
+    chains: &ChainCache,
     limits: &XmlLimits,
     now: DateTime<Utc>,
 ) -> Result<Vihf, VihfError> {
@@ -238,7 +282,7 @@ pub fn check(
     };
 
     let signer = verify_signature(raw, &assertion_id, limits)?;
-    check_signer(&signer, trust, &issuer, now)?;
+    check_signer(&signer, trust, chains, &issuer, now)?;
     Ok(Vihf {
         assertion_id,
         ps_id,
@@ -357,6 +401,7 @@ fn verify_signature(raw: &[u8], id: &str, limits: &XmlLimits) -> Result<Vec<u8>,
 fn check_signer(
     der: &[u8],
     trust: &TrustedCas,
+    chains: &ChainCache,
     issuer_dn: &str,
     now: DateTime<Utc>,
 ) -> Result<(), VihfError> {
@@ -385,20 +430,38 @@ fn check_signer(
             return Err(VihfError::Signer("certificat serveur"));
         }
     }
-    chains_to_trust(&cert, trust, at)?;
+    let key: [u8; 32] = Sha256::digest(der).into();
+    if !chains.lookup(&key, at.timestamp()) {
+        chains.remember(key, chains_to_trust(&cert, trust, at)?);
+    }
     if !same_dn(&cert, issuer_dn) {
         return Err(VihfError::Signer("Issuer différent du sujet du certificat"));
     }
     Ok(())
 }
 
+/// Whether `cert` is signed by a trusted root, or by a trusted intermediate signed by a root;
+/// the validity window (timestamps) common to the CAs of the chain found.
 fn chains_to_trust(
     cert: &X509Certificate<'_>,
     trust: &TrustedCas,
     at: x509_parser::time::ASN1Time,
-) -> Result<(), VihfError> {
+) -> Result<(i64, i64), VihfError> {
     fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
         X509Certificate::from_der(der).ok().map(|(_, c)| c)
+    }
+    fn window(cas: &[&X509Certificate<'_>]) -> (i64, i64) {
+        let nb = cas
+            .iter()
+            .map(|c| c.validity().not_before.timestamp())
+            .max()
+            .unwrap_or(i64::MAX);
+        let na = cas
+            .iter()
+            .map(|c| c.validity().not_after.timestamp())
+            .min()
+            .unwrap_or(i64::MIN);
+        (nb, na)
     }
     let roots: Vec<X509Certificate<'_>> = trust.roots.iter().filter_map(|d| parse(d)).collect();
     let signed_by = |child: &X509Certificate<'_>, ca: &X509Certificate<'_>| {
@@ -407,13 +470,15 @@ fn chains_to_trust(
             && ca.validity().is_valid_at(at)
             && child.verify_signature(Some(ca.public_key())).is_ok()
     };
-    if roots.iter().any(|r| signed_by(cert, r)) {
-        return Ok(());
+    if let Some(root) = roots.iter().find(|r| signed_by(cert, r)) {
+        return Ok(window(&[root]));
     }
     for der in &trust.intermediates {
         let Some(inter) = parse(der) else { continue };
-        if signed_by(cert, &inter) && roots.iter().any(|r| signed_by(&inter, r)) {
-            return Ok(());
+        if signed_by(cert, &inter) {
+            if let Some(root) = roots.iter().find(|r| signed_by(&inter, r)) {
+                return Ok(window(&[&inter, root]));
+            }
         }
     }
     Err(VihfError::Signer(
@@ -511,6 +576,23 @@ fn same_dn(cert: &X509Certificate<'_>, dn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chain_cache_holds_successes_within_their_window_and_is_bounded() {
+        let c = ChainCache::default();
+        let k = [1u8; 32];
+        assert!(!c.lookup(&k, 10));
+        c.remember(k, (5, 20));
+        assert!(c.lookup(&k, 5) && c.lookup(&k, 20));
+        assert!(!c.lookup(&k, 4) && !c.lookup(&k, 21));
+        for i in 0..2 * ChainCache::MAX_ENTRIES {
+            let mut other = [2u8; 32];
+            other[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            c.remember(other, (0, 1));
+        }
+        let len = c.verified.lock().unwrap().len();
+        assert!(len <= ChainCache::MAX_ENTRIES, "{len}");
+    }
 
     #[test]
     fn dn_strings() {
