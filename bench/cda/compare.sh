@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue #4 point 10, both sides in one run: the criterion bench (segur_cda::parse of the ANS VSM
-# example, the segur-net trees alone, a bare quick-xml tag scan of the same bytes), the same Rust
+# example, the hardened segur-net reader alone (events, trees), a bare quick-xml tag scan of the
+# same bytes), the same Rust
 # functions timed best-of interleaved batches (steadier on a busy machine), then Python lxml +
 # XPath extracting the same fields, and the ratios.
 #   bench/cda/compare.sh [extra criterion args]

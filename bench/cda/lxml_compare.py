@@ -117,9 +117,9 @@ if __name__ == "__main__":
     print(f"lxml+XPath: {len(r['items'])} items extracted from {len(DATA)} bytes")
     lx = bench(extract)
     print(f"{'lxml_xpath_extract':32s} {lx:9.1f} µs")
-    names = ("cda_parse_ans_vsm_typed_model", "segur_net_xml_document_only",
-             "segur_net_xml_tree_only", "quick_xml_bare_scan_ans_vsm",
-             "vsm_build_serialise_200_entries")
+    names = ("cda_parse_ans_vsm_typed_model", "segur_net_xml_reader_events",
+             "segur_net_xml_document_only", "segur_net_xml_tree_only",
+             "quick_xml_bare_scan_ans_vsm", "vsm_build_serialise_200_entries")
     t = {n: criterion(n) for n in names}
     for n in names:
         if t[n] is not None:

@@ -1,5 +1,6 @@
 //! Issue #4 point 10: parsing the ANS VSM example into the typed model vs a bare quick-xml tag
-//! scan of the same bytes, and building + serialising a VSM of 200 entries.
+//! scan of the same bytes (and, in between, the hardened reader alone: its events, and the trees
+//! it builds), and building + serialising a VSM of 200 entries.
 //! `cargo bench -p segur-cda --bench cda`; both sides in one run with the lxml + XPath figure and
 //! the ratios: `bench/cda/compare.sh`. `SEGUR_BENCH_MIN=1` (or a name): interleaved best-of timing
 //! instead of criterion, steadier on a busy machine.
@@ -29,6 +30,20 @@ fn quick_xml_scan(bytes: &[u8]) -> usize {
     n
 }
 
+/// The hardened pull reader alone (every check, no tree, no model): start tags counted.
+fn reader_events(bytes: &[u8], limits: &segur_net::xml::XmlLimits) -> usize {
+    let mut r = segur_net::xml::XmlReader::new(bytes, limits).unwrap();
+    let mut n = 0;
+    loop {
+        match r.read_event().unwrap() {
+            segur_net::xml::XmlEvent::Start { .. } => n += 1,
+            segur_net::xml::XmlEvent::Eof => break,
+            _ => {}
+        }
+    }
+    n
+}
+
 fn benches(c: &mut Criterion) {
     let bytes = ans_example();
     c.bench_function("cda_parse_ans_vsm_typed_model", |b| {
@@ -45,6 +60,9 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             segur_net::xml::parse(black_box(&bytes), &segur_cda::parse::cda_limits()).unwrap()
         })
+    });
+    c.bench_function("segur_net_xml_reader_events", |b| {
+        b.iter(|| reader_events(black_box(&bytes), &segur_cda::parse::cda_limits()))
     });
     c.bench_function("quick_xml_bare_scan_ans_vsm", |b| {
         b.iter(|| quick_xml_scan(black_box(&bytes)))
@@ -74,6 +92,12 @@ fn interleaved_min() {
                         .unwrap()
                         .node_count(),
                 );
+            }),
+        ),
+        (
+            "segur_net_xml_reader_events",
+            Box::new(|| {
+                black_box(reader_events(black_box(&bytes), &limits));
             }),
         ),
         (

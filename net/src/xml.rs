@@ -19,6 +19,10 @@
 //! - [`parse`] → [`Element`], a small owned tree (one `String` per name, attribute and text),
 //!   convenient when the tree must outlive the input.
 //!
+//! And [`XmlReader`] hands out the same loop's events one by one (start tag with its resolved
+//! namespace and attributes, end tag, text), with no tree at all, for readers that fill their
+//! own model in a single pass; a [`Mark`] lets such a reader read one element again.
+//!
 //! Both are navigated by namespace and local name, in any order, which is what the national
 //! services' replies require (prefixes and element order vary between the CNDA files and the live
 //! services). Text is kept exactly (whitespace-only runs included: CDA narrative is mixed content).
@@ -572,12 +576,22 @@ pub fn check_input<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<&'a str> {
         return Err(NetError::XmlEncoding("UTF-16 byte order mark".into()));
     }
     let input = input.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(input);
-    std::str::from_utf8(input)
-        .map_err(|e| NetError::XmlEncoding(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+    // simdutf8 (SIMD) decides; std only re-runs on failure, for the position in the error.
+    match simdutf8::basic::from_utf8(input) {
+        Ok(text) => Ok(text),
+        Err(_) => std::str::from_utf8(input).map_err(|e| {
+            NetError::XmlEncoding(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
+        }),
+    }
 }
 
 /// Receives the tree as the tokenizer validates it.
 trait Sink<'a> {
+    /// Whether the sink takes text runs now (they are checked and counted either way).
+    #[inline(always)]
+    fn wants_text(&self) -> bool {
+        true
+    }
     fn start(
         &mut self,
         namespaces: &[Cow<'a, str>],
@@ -591,8 +605,99 @@ trait Sink<'a> {
     fn text(&mut self, text: Cow<'a, str>, append: bool);
 }
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Flags (high bit) the bytes of `v` that are zero; the lowest flag is exact (borrows only
+/// run towards higher bytes), which is all the finders below use.
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Eight bytes of `b` from `at`, little-endian, if there are eight.
+#[inline(always)]
+fn load(b: &[u8], at: usize) -> Option<u64> {
+    let c = b.get(at..at.checked_add(8)?)?;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(c);
+    Some(u64::from_le_bytes(w))
+}
+
+/// The index of the first byte of `b` from `at` equal to `x`, `y` or `z` (`b.len()` if none),
+/// eight bytes at a time (SWAR: a byte of `w ^ splat(x)` is zero where `w` holds `x`).
+#[inline(always)]
+fn find3(b: &[u8], mut at: usize, x: u8, y: u8, z: u8) -> usize {
+    let (sx, sy, sz) = (LO * x as u64, LO * y as u64, LO * z as u64);
+    while let Some(w) = load(b, at) {
+        let hit = zero_bytes(w ^ sx) | zero_bytes(w ^ sy) | zero_bytes(w ^ sz);
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if c == x || c == y || c == z {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// The end of an attribute name from `at`: the first byte below `!` (white space, control
+/// characters), `=` or `:`, eight bytes at a time.
+#[inline(always)]
+fn name_stop(b: &[u8], mut at: usize) -> usize {
+    const EQ: u64 = LO * b'=' as u64;
+    const COLON: u64 = LO * b':' as u64;
+    while let Some(w) = load(b, at) {
+        // Bytes below 0x21 (bytes >= 0x80 are never flagged: `!w` clears their high bit).
+        let low = w.wrapping_sub(LO * 0x21) & !w & HI;
+        let hit = low | zero_bytes(w ^ EQ) | zero_bytes(w ^ COLON);
+        if hit != 0 {
+            return at + (hit.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if c < 0x21 || c == b'=' || c == b':' {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+/// The index of the first `:` in `name`, a slice of `src` (read eight bytes at a time from
+/// `src`, which always has the tag's `>` after the name).
+#[inline(always)]
+fn colon_in(src: &str, name: &str) -> Option<usize> {
+    const COLON: u64 = LO * b':' as u64;
+    let b = src.as_bytes();
+    let start = (name.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    let mut at = 0;
+    while at < name.len() {
+        let Some(w) = load(b, start + at) else {
+            return name
+                .bytes()
+                .skip(at)
+                .position(|c| c == b':')
+                .map(|i| at + i);
+        };
+        let hit = zero_bytes(w ^ COLON);
+        if hit != 0 {
+            let i = at + (hit.trailing_zeros() / 8) as usize;
+            return (i < name.len()).then_some(i);
+        }
+        at += 8;
+    }
+    None
+}
+
 /// The slice of `src` that `part` (a sub-slice of it, as quick-xml hands out when reading from a
 /// `&str`) covers, without validating UTF-8 again; `None` if `part` is not inside `src`.
+#[inline(always)]
 fn sub<'a>(src: &'a str, part: &[u8]) -> Option<&'a str> {
     let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
     src.get(start..start.checked_add(part.len())?)
@@ -612,6 +717,9 @@ fn path_of(open: &[(&str, usize)]) -> String {
 
 struct Tokenizer<'a> {
     src: &'a str,
+    reader: Reader<&'a [u8]>,
+    /// Offset in `src` of the reader's input (non-zero when replaying from a [`Mark`]).
+    base: usize,
     limits: XmlLimits,
     /// Interned namespace URIs; id n is `namespaces[n - 1]`, id 1 is the `xml` namespace.
     namespaces: Vec<Cow<'a, str>>,
@@ -628,9 +736,44 @@ struct Tokenizer<'a> {
     nodes: usize,
     last_text: bool,
     position: u64,
+    /// The last start tag: its offset in `src` and the bindings length before its declarations.
+    last_start: (usize, usize),
+    /// `bindings` as shared by [`Mark`]s, until they change.
+    bindings_shared: Option<Arc<[(&'a str, u32)]>>,
 }
 
 impl<'a> Tokenizer<'a> {
+    fn new(
+        src: &'a str,
+        base: usize,
+        limits: XmlLimits,
+        namespaces: Vec<Cow<'a, str>>,
+        bindings: Vec<(&'a str, u32)>,
+    ) -> Self {
+        let mut reader = Reader::from_str(src.get(base..).unwrap_or(""));
+        reader.config_mut().trim_text(false);
+        reader.config_mut().check_end_names = true;
+        reader.config_mut().expand_empty_elements = false;
+        Self {
+            src,
+            reader,
+            base,
+            limits,
+            namespaces,
+            bindings,
+            open: Vec::with_capacity(32),
+            attrs: Vec::with_capacity(8),
+            attr_prefixes: Vec::with_capacity(8),
+            keys: Vec::with_capacity(8),
+            root_done: false,
+            nodes: 0,
+            last_text: false,
+            position: base as u64,
+            last_start: (base, 0),
+            bindings_shared: None,
+        }
+    }
+
     fn malformed(&self, detail: impl Into<String>) -> NetError {
         NetError::XmlMalformed {
             position: self.position,
@@ -639,6 +782,16 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    /// Drops the bindings declared by the element that ends.
+    #[inline(always)]
+    fn unbind(&mut self, mark: usize) {
+        if mark < self.bindings.len() {
+            self.bindings.truncate(mark);
+            self.bindings_shared = None;
+        }
+    }
+
+    #[inline(always)]
     fn count_node(&mut self) -> Result<()> {
         self.nodes += 1;
         if self.nodes > self.limits.max_nodes {
@@ -657,6 +810,7 @@ impl<'a> Tokenizer<'a> {
         }
     }
 
+    #[inline(always)]
     fn lookup(&self, prefix: &str) -> Option<u32> {
         let found = if prefix.is_empty() {
             // The common case (default namespace): no string comparison at all.
@@ -699,11 +853,19 @@ impl<'a> Tokenizer<'a> {
             }
             let k0 = i;
             let mut colon = usize::MAX;
-            while i < n && b[i] != b'=' && !ws(b[i]) {
-                if b[i] == b':' && colon == usize::MAX {
-                    colon = i;
+            loop {
+                i = name_stop(b, i);
+                match b.get(i) {
+                    Some(b':') => {
+                        if colon == usize::MAX {
+                            colon = i;
+                        }
+                        i += 1;
+                    }
+                    // A control character: part of the name, as any byte but `=` and S.
+                    Some(&c) if c != b'=' && !ws(c) => i += 1,
+                    _ => break,
                 }
-                i += 1;
             }
             let key = &raw[k0..i];
             while i < n && ws(b[i]) {
@@ -722,14 +884,16 @@ impl<'a> Tokenizer<'a> {
             };
             i += 1;
             let v0 = i;
-            let mut special = false;
-            while i < n && b[i] != quote {
-                special |= matches!(b[i], b'&' | b'<');
-                i += 1;
+            // The closing quote, or a byte that needs a closer look before it.
+            let mut end = find3(b, v0, quote, b'&', b'<');
+            let special = b.get(end).is_some_and(|&c| c != quote);
+            if special {
+                end = find3(b, end, quote, quote, quote);
             }
-            if i == n {
+            if end >= n {
                 return Err(self.malformed(format!("attribute {key:?}: value not closed")));
             }
+            i = end;
             let value = &raw[v0..i];
             i += 1;
             let value: Cow<'a, str> = if !special {
@@ -772,6 +936,7 @@ impl<'a> Tokenizer<'a> {
                     self.intern(value)
                 };
                 self.bindings.push(("", id));
+                self.bindings_shared = None;
             } else if prefix == "xmlns" {
                 let ok = match name {
                     "xml" => value == XML_NS,
@@ -783,6 +948,7 @@ impl<'a> Tokenizer<'a> {
                 }
                 let id = self.intern(value);
                 self.bindings.push((name, id));
+                self.bindings_shared = None;
             } else {
                 self.attr_prefixes.push(prefix);
                 self.attrs.push(AttrData { ns: 0, name, value });
@@ -791,12 +957,9 @@ impl<'a> Tokenizer<'a> {
         Ok(())
     }
 
-    fn start<S: Sink<'a>>(
-        &mut self,
-        start: &BytesStart<'a>,
-        empty: bool,
-        sink: &mut S,
-    ) -> Result<()> {
+    /// Checks a start tag: its namespace id and local name (attributes in `self.attrs`).
+    #[inline(always)]
+    fn start(&mut self, start: &BytesStart<'a>, empty: bool) -> Result<(u32, &'a str)> {
         if self.root_done {
             return Err(self.malformed("content after the root element"));
         }
@@ -814,8 +977,13 @@ impl<'a> Tokenizer<'a> {
         self.attr_prefixes.clear();
         let raw = sub(self.src, start.attributes_raw())
             .ok_or_else(|| self.malformed("attributes are not UTF-8"))?;
-        self.attributes(raw)?;
-        let (prefix, name) = qname.split_once(':').unwrap_or(("", qname));
+        if !raw.is_empty() {
+            self.attributes(raw)?;
+        }
+        let (prefix, name) = match colon_in(self.src, qname) {
+            None => ("", qname),
+            Some(c) => (&qname[..c], &qname[c + 1..]),
+        };
         let ns = match self.lookup(prefix) {
             Some(id) => id,
             None if prefix.is_empty() => 0,
@@ -829,47 +997,58 @@ impl<'a> Tokenizer<'a> {
                 })?;
             }
         }
-        sink.start(&self.namespaces, ns, name, &mut self.attrs, empty);
         self.last_text = false;
+        self.last_start = (self.position as usize, mark);
         if empty {
-            self.bindings.truncate(mark);
+            self.unbind(mark);
             self.root_done = self.open.is_empty();
         } else {
             self.open.push((name, mark));
         }
-        Ok(())
+        Ok((ns, name))
     }
 
-    fn text<S: Sink<'a>>(&mut self, text: Cow<'a, str>, sink: &mut S) -> Result<()> {
-        if !self.last_text {
+    /// Counts a text run: `true` when it continues the previous one.
+    #[inline(always)]
+    fn text(&mut self) -> Result<bool> {
+        let append = self.last_text;
+        if !append {
             self.count_node()?;
         }
-        sink.text(text, self.last_text);
         self.last_text = true;
-        Ok(())
+        Ok(append)
     }
 
-    fn run<S: Sink<'a>>(mut self, sink: &mut S) -> Result<Vec<Cow<'a, str>>> {
-        let mut reader = Reader::from_str(self.src);
-        reader.config_mut().trim_text(false);
-        reader.config_mut().check_end_names = true;
-        reader.config_mut().expand_empty_elements = false;
+    /// Reads up to the next element, end tag or text run, checking everything on the way, and
+    /// hands it to `sink`; `false` at the end of the document.
+    #[inline(always)]
+    fn step<S: Sink<'a>>(&mut self, sink: &mut S) -> Result<bool> {
         loop {
-            self.position = reader.buffer_position();
-            let event = reader
+            self.position = self.base as u64 + self.reader.buffer_position();
+            let event = self
+                .reader
                 .read_event()
                 .map_err(|e| self.malformed(e.to_string()))?;
             match event {
-                Event::Start(ref s) => self.start(s, false, sink)?,
-                Event::Empty(ref s) => self.start(s, true, sink)?,
+                Event::Start(ref s) => {
+                    let (ns, name) = self.start(s, false)?;
+                    sink.start(&self.namespaces, ns, name, &mut self.attrs, false);
+                    return Ok(true);
+                }
+                Event::Empty(ref s) => {
+                    let (ns, name) = self.start(s, true)?;
+                    sink.start(&self.namespaces, ns, name, &mut self.attrs, true);
+                    return Ok(true);
+                }
                 Event::End(_) => {
                     let Some((_, mark)) = self.open.pop() else {
                         return Err(self.malformed("unexpected end tag"));
                     };
-                    self.bindings.truncate(mark);
-                    sink.end();
+                    self.unbind(mark);
                     self.last_text = false;
                     self.root_done = self.open.is_empty();
+                    sink.end();
+                    return Ok(true);
                 }
                 Event::Text(t) => {
                     let raw = t.into_inner();
@@ -882,9 +1061,17 @@ impl<'a> Tokenizer<'a> {
                     if raw.is_empty() {
                         continue;
                     }
+                    if !sink.wants_text() {
+                        // Counted, not handed out (a slice of the input cut at ASCII markup:
+                        // always on character boundaries).
+                        self.text()?;
+                        continue;
+                    }
                     let s =
                         sub(self.src, &raw).ok_or_else(|| self.malformed("text is not UTF-8"))?;
-                    self.text(Cow::Borrowed(s), sink)?;
+                    let append = self.text()?;
+                    sink.text(Cow::Borrowed(s), append);
+                    return Ok(true);
                 }
                 Event::GeneralRef(r) => {
                     if self.open.is_empty() {
@@ -903,7 +1090,12 @@ impl<'a> Tokenizer<'a> {
                             }
                         },
                     };
-                    self.text(Cow::Owned(resolved), sink)?;
+                    let append = self.text()?;
+                    if !sink.wants_text() {
+                        continue;
+                    }
+                    sink.text(Cow::Owned(resolved), append);
+                    return Ok(true);
                 }
                 Event::CData(c) => {
                     if self.open.is_empty() {
@@ -912,7 +1104,12 @@ impl<'a> Tokenizer<'a> {
                     let raw = c.into_inner();
                     let s =
                         sub(self.src, &raw).ok_or_else(|| self.malformed("CDATA is not UTF-8"))?;
-                    self.text(Cow::Borrowed(s), sink)?;
+                    let append = self.text()?;
+                    if !sink.wants_text() {
+                        continue;
+                    }
+                    sink.text(Cow::Borrowed(s), append);
+                    return Ok(true);
                 }
                 Event::DocType(_) => return Err(NetError::XmlDoctype),
                 Event::Decl(decl) => {
@@ -936,7 +1133,7 @@ impl<'a> Tokenizer<'a> {
                     if !self.root_done {
                         return Err(self.malformed("no root element"));
                     }
-                    return Ok(self.namespaces);
+                    return Ok(false);
                 }
             }
         }
@@ -948,21 +1145,315 @@ fn tokenize<'a, S: Sink<'a>>(
     limits: &XmlLimits,
     sink: &mut S,
 ) -> Result<Vec<Cow<'a, str>>> {
-    Tokenizer {
-        src,
-        limits: *limits,
-        namespaces: vec![Cow::Borrowed(XML_NS)],
-        bindings: Vec::new(),
-        open: Vec::new(),
-        attrs: Vec::new(),
-        attr_prefixes: Vec::new(),
-        keys: Vec::new(),
-        root_done: false,
-        nodes: 0,
-        last_text: false,
-        position: 0,
+    let mut t = Tokenizer::new(src, 0, *limits, vec![Cow::Borrowed(XML_NS)], Vec::new());
+    while t.step(sink)? {}
+    Ok(t.namespaces)
+}
+
+// ---- Pull reader -------------------------------------------------------------------------------
+
+/// A namespace as interned by an [`XmlReader`]: ids compare in one instruction where URIs would
+/// need a string comparison. [`NsId::NONE`] is "no namespace".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct NsId(u32);
+
+impl NsId {
+    /// No namespace (an unprefixed name with no default namespace in scope).
+    pub const NONE: NsId = NsId(0);
+}
+
+/// An event of [`XmlReader::read_event`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlEvent<'a> {
+    /// A start tag (an empty-element tag `<a/>` gives `Start` then `End`); its attributes are
+    /// read with [`XmlReader::attr`] and friends until the next event.
+    Start {
+        /// Namespace of the element.
+        ns: NsId,
+        /// Local name (without prefix).
+        name: &'a str,
+    },
+    /// The end of the innermost open element.
+    End,
+    /// A run of character data (CDATA included, references resolved). Consecutive runs (split by
+    /// a comment, a processing instruction, a reference or CDATA) are separate events.
+    Text(Cow<'a, str>),
+    /// The end of the document (returned again on every later call).
+    Eof,
+}
+
+/// Where a start tag was read, with the namespace bindings in scope there, so that the element
+/// can be read again with [`XmlReader::replay`] (e.g. to serialise it once its content showed it
+/// is needed).
+#[derive(Debug, Clone)]
+pub struct Mark<'a> {
+    pos: usize,
+    bindings: Arc<[(&'a str, u32)]>,
+}
+
+/// A pull reader over the same hardened tokenizer as [`parse`] and [`parse_document`] (same
+/// checks, same errors, same limits), event by event and without building any tree: for readers
+/// that fill their own model in one pass.
+pub struct XmlReader<'a> {
+    tok: Tokenizer<'a>,
+    /// An empty-element tag was just returned as `Start`: its `End` comes next.
+    pending_end: bool,
+    /// The last event was a `Start`: its attributes are readable.
+    at_start: bool,
+}
+
+/// What [`XmlReader::read_to_end_with`] hands the content of an element to: the same events
+/// as [`XmlReader::read_event`], pushed instead of pulled (no event is materialised for what
+/// the visitor does not look at).
+pub trait Visitor<'a> {
+    /// Whether text runs are wanted now (they are checked and counted either way).
+    fn wants_text(&self) -> bool;
+    /// A start tag (an empty-element tag is followed by [`Visitor::end`]).
+    fn start(&mut self, ns: NsId, name: &'a str, attributes: Attributes<'_, 'a>);
+    /// A text run (only while [`Visitor::wants_text`]).
+    fn text(&mut self, text: Cow<'a, str>);
+    /// An end tag.
+    fn end(&mut self);
+}
+
+/// The attributes of a start tag handed to a [`Visitor`].
+#[derive(Clone, Copy)]
+pub struct Attributes<'r, 'a>(&'r [AttrData<'a>]);
+
+impl<'a> Attributes<'_, 'a> {
+    /// The value of an unprefixed attribute.
+    pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.0
+            .iter()
+            .find(|a| a.ns == 0 && a.name.len() == name.len() && a.name == name)
+            .map(|a| a.value.clone())
     }
-    .run(sink)
+}
+
+/// Drives a [`Visitor`] from the tokenizer to the end of the element being read.
+struct Visit<'v, V> {
+    visitor: &'v mut V,
+    depth: usize,
+    done: bool,
+}
+
+impl<'a, V: Visitor<'a>> Sink<'a> for Visit<'_, V> {
+    #[inline(always)]
+    fn wants_text(&self) -> bool {
+        self.visitor.wants_text()
+    }
+    #[inline(always)]
+    fn start(
+        &mut self,
+        _: &[Cow<'a, str>],
+        ns: u32,
+        name: &'a str,
+        attrs: &mut Vec<AttrData<'a>>,
+        empty: bool,
+    ) {
+        self.visitor.start(NsId(ns), name, Attributes(attrs));
+        if empty {
+            self.visitor.end();
+        } else {
+            self.depth += 1;
+        }
+    }
+    #[inline(always)]
+    fn end(&mut self) {
+        self.visitor.end();
+        match self.depth.checked_sub(1) {
+            Some(d) => self.depth = d,
+            None => self.done = true,
+        }
+    }
+    #[inline(always)]
+    fn text(&mut self, text: Cow<'a, str>, _: bool) {
+        self.visitor.text(text);
+    }
+}
+
+/// The sink of [`XmlReader`]: keeps the one event just read (attributes stay in the tokenizer).
+struct Slot<'a, const TEXT: bool> {
+    event: XmlEvent<'a>,
+    empty: bool,
+}
+
+impl<'a, const TEXT: bool> Sink<'a> for Slot<'a, TEXT> {
+    #[inline(always)]
+    fn wants_text(&self) -> bool {
+        TEXT
+    }
+
+    #[inline(always)]
+    fn start(
+        &mut self,
+        _: &[Cow<'a, str>],
+        ns: u32,
+        name: &'a str,
+        _: &mut Vec<AttrData<'a>>,
+        empty: bool,
+    ) {
+        self.event = XmlEvent::Start { ns: NsId(ns), name };
+        self.empty = empty;
+    }
+    #[inline(always)]
+    fn end(&mut self) {
+        self.event = XmlEvent::End;
+    }
+    #[inline(always)]
+    fn text(&mut self, text: Cow<'a, str>, _: bool) {
+        self.event = XmlEvent::Text(text);
+    }
+}
+
+impl<'a> XmlReader<'a> {
+    /// Checks size and encoding of `input` (as [`parse`]) and starts reading it.
+    pub fn new(input: &'a [u8], limits: &XmlLimits) -> Result<Self> {
+        let src = check_input(input, limits)?;
+        Ok(Self {
+            tok: Tokenizer::new(src, 0, *limits, vec![Cow::Borrowed(XML_NS)], Vec::new()),
+            pending_end: false,
+            at_start: false,
+        })
+    }
+
+    /// The next event. Every check of [`parse`] is made on the way, so a document read to
+    /// [`XmlEvent::Eof`] without error is one [`parse`] accepts, and an error is the one it gives.
+    pub fn read_event(&mut self) -> Result<XmlEvent<'a>> {
+        self.next::<true>()
+    }
+
+    /// The next event other than text: as [`XmlReader::read_event`] (text is still checked and
+    /// counted against the limits) for readers that have no use for the text at that point.
+    #[inline]
+    pub fn read_markup(&mut self) -> Result<XmlEvent<'a>> {
+        self.next::<false>()
+    }
+
+    #[inline(always)]
+    fn next<const TEXT: bool>(&mut self) -> Result<XmlEvent<'a>> {
+        if self.pending_end {
+            self.pending_end = false;
+            self.at_start = false;
+            return Ok(XmlEvent::End);
+        }
+        let mut slot = Slot::<TEXT> {
+            event: XmlEvent::Eof,
+            empty: false,
+        };
+        let more = self.tok.step(&mut slot);
+        self.at_start = false;
+        if !more? {
+            return Ok(XmlEvent::Eof);
+        }
+        if let XmlEvent::Start { .. } = slot.event {
+            self.at_start = true;
+            self.pending_end = slot.empty;
+        }
+        Ok(slot.event)
+    }
+
+    /// Reads the rest of the element whose start tag was read last (its end tag included),
+    /// handing every event to `visitor` from inside the tokenizer loop: cheaper than pulling
+    /// events one by one when the reader has little to do with each. Same checks as
+    /// [`XmlReader::read_event`].
+    pub fn read_to_end_with<V: Visitor<'a>>(&mut self, visitor: &mut V) -> Result<()> {
+        self.at_start = false;
+        if self.pending_end {
+            // An empty-element tag: only its end is left.
+            self.pending_end = false;
+            visitor.end();
+            return Ok(());
+        }
+        let mut visit = Visit {
+            visitor,
+            depth: 0,
+            done: false,
+        };
+        while !visit.done && self.tok.step(&mut visit)? {}
+        Ok(())
+    }
+
+    /// The input text (a UTF-8 BOM removed).
+    pub fn source(&self) -> &'a str {
+        self.tok.src
+    }
+
+    /// The id this reader gives (or will give, once declared) to a namespace URI.
+    pub fn namespace_id(&mut self, uri: &'a str) -> NsId {
+        NsId(self.tok.intern(Cow::Borrowed(uri)))
+    }
+
+    /// The URI of a namespace id (None for [`NsId::NONE`]).
+    pub fn namespace_uri(&self, ns: NsId) -> Option<&str> {
+        match ns.0 {
+            0 => None,
+            n => self.tok.namespaces.get(n as usize - 1).map(|c| &**c),
+        }
+    }
+
+    fn attrs(&self) -> &[AttrData<'a>] {
+        if self.at_start {
+            &self.tok.attrs
+        } else {
+            &[]
+        }
+    }
+
+    /// The value of an unprefixed attribute of the start tag just read.
+    pub fn attr(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.attrs()
+            .iter()
+            .find(|a| a.ns == 0 && a.name.len() == name.len() && a.name == name)
+            .map(|a| a.value.clone())
+    }
+
+    /// The value of a namespaced attribute (e.g. `xsi:type`) of the start tag just read.
+    pub fn attr_ns(&self, ns: NsId, name: &str) -> Option<Cow<'a, str>> {
+        self.attrs()
+            .iter()
+            .find(|a| a.ns == ns.0 && ns.0 != 0 && a.name == name)
+            .map(|a| a.value.clone())
+    }
+
+    /// The attributes of the start tag just read (namespace declarations excluded), in
+    /// document order: (namespace, local name, unescaped value).
+    pub fn attributes(&self) -> impl ExactSizeIterator<Item = (NsId, &'a str, &Cow<'a, str>)> {
+        self.attrs().iter().map(|a| (NsId(a.ns), a.name, &a.value))
+    }
+
+    /// A mark on the start tag just read (see [`XmlReader::replay`]); cheap (the namespace
+    /// bindings in scope are shared between marks while they do not change).
+    pub fn mark(&mut self) -> Mark<'a> {
+        let (pos, bound) = self.tok.last_start;
+        let tok = &mut self.tok;
+        let bindings = if bound == tok.bindings.len() {
+            // The element declared nothing: the bindings in scope, shared while they last.
+            tok.bindings_shared
+                .get_or_insert_with(|| Arc::from(tok.bindings.as_slice()))
+                .clone()
+        } else {
+            Arc::from(tok.bindings.get(..bound).unwrap_or_default())
+        };
+        Mark { pos, bindings }
+    }
+
+    /// A reader of the element marked by `mark` (on this reader) again: its first event is that
+    /// element's `Start`; the caller stops at the matching `End`. The bytes were checked by the
+    /// first read, under the same limits.
+    pub fn replay(&self, mark: &Mark<'a>) -> XmlReader<'a> {
+        XmlReader {
+            tok: Tokenizer::new(
+                self.tok.src,
+                mark.pos,
+                self.tok.limits,
+                self.tok.namespaces.clone(),
+                mark.bindings.to_vec(),
+            ),
+            pending_end: false,
+            at_start: false,
+        }
+    }
 }
 
 // ---- Sinks -------------------------------------------------------------------------------------
@@ -1384,5 +1875,356 @@ mod tests {
                 proptest::prop_assert_eq!(d.root().to_element(), e);
             }
         });
+    }
+
+    /// Rebuilds the owned tree from the pull reader's events (adjacent text runs joined, as
+    /// the tree builders do).
+    fn tree_from_reader(r: &mut XmlReader<'_>) -> Result<Element> {
+        let mut stack: Vec<Element> = Vec::new();
+        let mut root = None;
+        loop {
+            match r.read_event()? {
+                XmlEvent::Start { ns, name } => {
+                    let arc =
+                        |id: NsId, r: &XmlReader<'_>| r.namespace_uri(id).map(Arc::<str>::from);
+                    let attributes = r
+                        .attributes()
+                        .map(|(ans, n, v)| Attribute {
+                            ns: arc(ans, r),
+                            name: n.to_owned(),
+                            value: v.to_string(),
+                        })
+                        .collect();
+                    stack.push(Element {
+                        ns: arc(ns, r),
+                        name: name.to_owned(),
+                        attributes,
+                        children: Vec::new(),
+                    });
+                }
+                XmlEvent::End => {
+                    let done = stack.pop().expect("balanced");
+                    match stack.last_mut() {
+                        Some(p) => p.children.push(Node::Element(done)),
+                        None => {
+                            root = Some(done);
+                            if r.tok.base != 0 {
+                                // A replay stops at the marked element's end.
+                                break;
+                            }
+                        }
+                    }
+                }
+                XmlEvent::Text(t) => {
+                    let p = stack.last_mut().expect("inside the root");
+                    match p.children.last_mut() {
+                        Some(Node::Text(prev)) => prev.push_str(&t),
+                        _ => p.children.push(Node::Text(t.into_owned())),
+                    }
+                }
+                XmlEvent::Eof => break,
+            }
+        }
+        Ok(root.expect("root"))
+    }
+
+    fn pulled(bytes: &[u8], limits: &XmlLimits) -> Result<Element> {
+        let mut r = XmlReader::new(bytes, limits)?;
+        tree_from_reader(&mut r)
+    }
+
+    #[test]
+    fn reader_events_give_the_same_tree_and_errors() {
+        let l = XmlLimits::default();
+        let cases = [
+            r#"<a:R xmlns:a="urn:x" xmlns:b="urn:y" b:k="1" k="2"><a:C>1</a:C> <b:D/>t&lt;u</a:R>"#,
+            r#"<?xml version="1.0" encoding="UTF-8"?><!-- c --><r xmlns="urn:x"><p>a<b>bold</b> c&amp;d<![CDATA[<x>]]>e<?pi x?>f</p><q xmlns="">n</q></r>"#,
+            "<r>\r\n  <s xml:lang=\"fr\" v=\"a&amp;b&#233;\" w='x\"y'/>\r\n</r>",
+            "<r><![CDATA[]]></r>",
+        ];
+        for c in cases {
+            assert_eq!(pulled(c.as_bytes(), &l).unwrap(), p(c).unwrap(), "{c}");
+        }
+        for bad in [
+            "<a><b></b>",
+            "<a><b></a>",
+            "<a/><b/>",
+            "",
+            "<x:a/>",
+            r#"<a p:x="1"/>"#,
+            r#"<a x="1" x="2"/>"#,
+            r#"<a x="<"/>"#,
+            r#"<a x="&bad;"/>"#,
+            "<r>&x;</r>",
+            r#"<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>"#,
+        ] {
+            let (a, b) = (pulled(bad.as_bytes(), &l), p(bad));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{bad}");
+            assert!(a.is_err(), "{bad}");
+        }
+        let few = XmlLimits { max_nodes: 3, ..l };
+        assert!(pulled(b"<a><b/>t</a>", &few).is_ok());
+        assert!(matches!(
+            pulled(b"<a><b/>t<c/></a>", &few),
+            Err(NetError::XmlMalformed { .. })
+        ));
+    }
+
+    #[test]
+    fn reader_attributes_namespaces_and_empty_tags() {
+        let src = r#"<R xmlns="urn:x" xmlns:xsi="urn:xsi"><D xsi:type="PQ" v="a&amp;b"/>t</R>"#;
+        let mut r = XmlReader::new(src.as_bytes(), &XmlLimits::default()).unwrap();
+        let x = r.namespace_id("urn:x");
+        let xsi = r.namespace_id("urn:xsi");
+        assert_ne!(x, xsi);
+        assert_eq!(
+            r.read_event().unwrap(),
+            XmlEvent::Start { ns: x, name: "R" }
+        );
+        assert_eq!(r.attributes().len(), 0);
+        assert_eq!(
+            r.read_event().unwrap(),
+            XmlEvent::Start { ns: x, name: "D" }
+        );
+        assert_eq!(r.attr_ns(xsi, "type").as_deref(), Some("PQ"));
+        assert_eq!(r.attr("type"), None);
+        assert_eq!(r.attr("v").as_deref(), Some("a&b"));
+        assert_eq!(r.namespace_uri(x), Some("urn:x"));
+        assert_eq!(r.namespace_uri(NsId::NONE), None);
+        assert_eq!(r.read_event().unwrap(), XmlEvent::End);
+        assert_eq!(
+            r.attr("v"),
+            None,
+            "attributes are those of the last start tag only"
+        );
+        assert_eq!(r.read_event().unwrap(), XmlEvent::Text("t".into()));
+        assert_eq!(r.read_event().unwrap(), XmlEvent::End);
+        assert_eq!(r.read_event().unwrap(), XmlEvent::Eof);
+        assert_eq!(r.read_event().unwrap(), XmlEvent::Eof);
+    }
+
+    #[test]
+    fn replay_reads_the_marked_element_again() {
+        let src = r#"<a:R xmlns:a="urn:x" xmlns:xsi="urn:xsi"><a:S><a:E xsi:type="CD" k="1">x<a:F/>y</a:E></a:S><a:G/></a:R>"#;
+        let whole = p(src).unwrap();
+        let mut r = XmlReader::new(src.as_bytes(), &XmlLimits::default()).unwrap();
+        let mut marks = Vec::new();
+        loop {
+            match r.read_event().unwrap() {
+                XmlEvent::Start { name, .. } => marks.push((name, r.mark())),
+                XmlEvent::Eof => break,
+                _ => {}
+            }
+        }
+        let find = |e: &Element, n: &str| -> Element {
+            fn f(e: &Element, n: &str) -> Option<Element> {
+                if e.name == n {
+                    return Some(e.clone());
+                }
+                e.elements().find_map(|c| f(c, n))
+            }
+            f(e, n).unwrap()
+        };
+        for (name, m) in &marks {
+            let mut again = r.replay(m);
+            let e = tree_from_reader(&mut again).unwrap();
+            assert_eq!(e, find(&whole, name), "{name}");
+        }
+        assert_eq!(marks.len(), 5);
+    }
+
+    #[test]
+    fn arbitrary_bytes_reader_agrees_with_parse() {
+        proptest::proptest!(|(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300))| {
+            let l = XmlLimits::default();
+            match (pulled(&bytes, &l), parse(&bytes, &l)) {
+                (Ok(a), Ok(b)) => proptest::prop_assert_eq!(a, b),
+                (a, b) => proptest::prop_assert_eq!(format!("{a:?}"), format!("{b:?}")),
+            }
+        });
+    }
+
+    #[test]
+    fn find3_matches_a_byte_loop() {
+        proptest::proptest!(|(b in proptest::collection::vec(proptest::sample::select(vec![b'a', b'"', b'&', b'<', 0x80, 0xff, 0x22 ^ 0x80, 0x01]), 0..40))| {
+            let want = b.iter().position(|&c| matches!(c, b'"' | b'&' | b'<')).unwrap_or(b.len());
+            proptest::prop_assert_eq!(find3(&b, 0, b'"', b'&', b'<'), want);
+        });
+    }
+
+    #[test]
+    fn swar_finders_match_byte_loops() {
+        let alphabet = vec![
+            b'a', b'"', b'&', b'<', b'=', b':', b' ', b'\t', 0x01, 0x20, 0x21, 0x80, 0xff, 0xa1,
+        ];
+        proptest::proptest!(|(b in proptest::collection::vec(proptest::sample::select(alphabet.clone()), 0..40), from in 0usize..8)| {
+            let from = from.min(b.len());
+            let want = b[from..].iter().position(|&c| matches!(c, b'"' | b'&' | b'<')).map_or(b.len(), |i| from + i);
+            proptest::prop_assert_eq!(find3(&b, from, b'"', b'&', b'<'), want);
+            let want = b[from..].iter().position(|&c| c < 0x21 || c == b'=' || c == b':').map_or(b.len(), |i| from + i);
+            proptest::prop_assert_eq!(name_stop(&b, from), want);
+            if let Ok(text) = std::str::from_utf8(&b) {
+                // A name inside a longer text (the tag goes on after it) and at its very end.
+                for end in [text.len().saturating_sub(3), text.len()] {
+                    if let Some(name) = text.get(from..end) {
+                        proptest::prop_assert_eq!(colon_in(text, name), name.find(':'));
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn attribute_names_keep_what_they_always_kept() {
+        // Control characters were part of a name (any byte but `=` and white space): still so.
+        let e = p("<a b\u{1}c=\"1\" x:y=\"2\" xmlns:x=\"urn:x\" d = '3'/>").unwrap();
+        let names: Vec<_> = e
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(names, [("b\u{1}c", "1"), ("y", "2"), ("d", "3")]);
+        assert!(matches!(
+            p("<a b c=\"1\"/>"),
+            Err(NetError::XmlMalformed { .. })
+        ));
+        assert!(matches!(
+            p("<a b=\"1\"c=\"2\"/>"),
+            Err(NetError::XmlMalformed { .. })
+        ));
+        assert!(matches!(
+            p("<a b=\"1/>"),
+            Err(NetError::XmlMalformed { .. })
+        ));
+    }
+
+    #[test]
+    fn read_markup_skips_text_only() {
+        let src = "<r>a<b x=\"1\">t</b>&amp;<![CDATA[c]]><c/></r>";
+        let l = XmlLimits::default();
+        let mut all = XmlReader::new(src.as_bytes(), &l).unwrap();
+        let mut markup = XmlReader::new(src.as_bytes(), &l).unwrap();
+        let mut want = Vec::new();
+        loop {
+            match all.read_event().unwrap() {
+                XmlEvent::Text(_) => {}
+                XmlEvent::Eof => break,
+                e => want.push(e),
+            }
+        }
+        let mut got = Vec::new();
+        loop {
+            match markup.read_markup().unwrap() {
+                XmlEvent::Eof => break,
+                e @ XmlEvent::Start { name: "b", .. } => {
+                    assert_eq!(markup.attr("x").as_deref(), Some("1"));
+                    got.push(e);
+                }
+                e => got.push(e),
+            }
+        }
+        assert_eq!(got, want);
+        // Text still counts against the node limit.
+        let few = XmlLimits { max_nodes: 2, ..l };
+        let mut r = XmlReader::new(b"<r>a<b/></r>", &few).unwrap();
+        let err = loop {
+            match r.read_markup() {
+                Ok(XmlEvent::Eof) => break None,
+                Ok(_) => {}
+                Err(e) => break Some(e),
+            }
+        };
+        assert!(
+            matches!(err, Some(NetError::XmlMalformed { .. })),
+            "{err:?}"
+        );
+    }
+
+    /// Records what a visitor is shown, as pulled events.
+    struct Record<'a>(Vec<XmlEvent<'a>>, Vec<Option<String>>, bool);
+
+    impl<'a> Visitor<'a> for Record<'a> {
+        fn wants_text(&self) -> bool {
+            self.2
+        }
+        fn start(&mut self, ns: NsId, name: &'a str, attributes: Attributes<'_, 'a>) {
+            self.0.push(XmlEvent::Start { ns, name });
+            self.1.push(attributes.get("k").map(Cow::into_owned));
+        }
+        fn text(&mut self, text: Cow<'a, str>) {
+            self.0.push(XmlEvent::Text(text));
+        }
+        fn end(&mut self) {
+            self.0.push(XmlEvent::End);
+        }
+    }
+
+    #[test]
+    fn read_to_end_with_pushes_what_read_event_pulls() {
+        let src = r#"<r xmlns="urn:x"><a k="1">t<b/>&amp;<c k="2"><d/></c></a><e/>tail</r>"#;
+        let l = XmlLimits::default();
+        for text in [true, false] {
+            let mut pull = XmlReader::new(src.as_bytes(), &l).unwrap();
+            let mut push = XmlReader::new(src.as_bytes(), &l).unwrap();
+            // Both at <a>.
+            for r in [&mut pull, &mut push] {
+                assert!(matches!(
+                    r.read_event().unwrap(),
+                    XmlEvent::Start { name: "r", .. }
+                ));
+                assert!(matches!(
+                    r.read_event().unwrap(),
+                    XmlEvent::Start { name: "a", .. }
+                ));
+            }
+            let mut want = Vec::new();
+            let mut depth = 0;
+            loop {
+                match pull.read_event().unwrap() {
+                    XmlEvent::Text(_) if !text => {}
+                    e @ XmlEvent::Start { .. } => {
+                        depth += 1;
+                        want.push(e);
+                    }
+                    XmlEvent::End if depth == 0 => {
+                        want.push(XmlEvent::End);
+                        break;
+                    }
+                    XmlEvent::End => {
+                        depth -= 1;
+                        want.push(XmlEvent::End);
+                    }
+                    e => want.push(e),
+                }
+            }
+            let mut rec = Record(Vec::new(), Vec::new(), text);
+            push.read_to_end_with(&mut rec).unwrap();
+            assert_eq!(rec.0, want, "text: {text}");
+            assert_eq!(rec.1, [None, Some("2".to_owned()), None]);
+            // Both go on from the same place.
+            assert_eq!(push.read_event().unwrap(), pull.read_event().unwrap());
+        }
+        // An empty element: only its end is left.
+        let mut r = XmlReader::new(b"<r><e/><f/></r>", &l).unwrap();
+        r.read_event().unwrap();
+        assert!(matches!(
+            r.read_event().unwrap(),
+            XmlEvent::Start { name: "e", .. }
+        ));
+        let mut rec = Record(Vec::new(), Vec::new(), true);
+        r.read_to_end_with(&mut rec).unwrap();
+        assert_eq!(rec.0, [XmlEvent::End]);
+        assert!(matches!(
+            r.read_event().unwrap(),
+            XmlEvent::Start { name: "f", .. }
+        ));
+        // Errors inside are the reader's.
+        let mut r = XmlReader::new(b"<r><a x='1' x='2'/></r>", &l).unwrap();
+        r.read_event().unwrap();
+        let mut rec = Record(Vec::new(), Vec::new(), true);
+        assert!(matches!(
+            r.read_to_end_with(&mut rec),
+            Err(NetError::XmlMalformed { .. })
+        ));
     }
 }

@@ -1,299 +1,17 @@
-//! Reading any received CDA R2 document (level 1 or VSM) into a typed model for selective
-//! integration (issue #4 point 4).
-//!
-//! Input goes through the hardened reader `segur_net::xml::parse` (no DOCTYPE or entity
-//! declarations, size/depth/node limits, UTF-8 only); reading is namespace-aware and
-//! order-insensitive. Mandatory header parts missing → [`CdaError::Missing`] naming the path.
-//! Every entry becomes an [`Item`] with a stable [`ItemId`]; entries we do not model are kept as
-//! raw XML in [`ItemKind::Autre`] items, and the whole tree is kept in [`ParsedDocument::root`],
-//! so nothing is lost. [`ParsedDocument::integrate`] returns exactly the items chosen on the
-//! manual's selection screen as a [`VsmSummary`].
+//! The tree path the typed model was first read with: the whole document as a borrowed tree
+//! (`segur_net::xml::parse_document`), then walked. Kept as the oracle the one-pass reader is
+//! tested against (same `ParsedDocument`, same errors).
 
 use std::collections::HashMap;
-use std::fmt;
-use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
 
 use base64::Engine;
 use chrono::NaiveDate;
-use segur_net::xml::{Element, ElementRef, Node, NodeRef, XmlLimits};
-use serde::Serialize;
+use segur_net::xml::{Element, ElementRef, NodeRef, XmlLimits};
 
-use crate::codes::{Code, Confidentiality};
+use super::*;
+use crate::codes::Code;
 use crate::error::{CdaError, Result};
-use crate::header::{CdaTime, InstanceId, PersonName};
-use crate::vsm::*;
-
-/// The HL7 v3 namespace.
-pub const NS: &str = "urn:hl7-org:v3";
-const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
-
-/// Limits for received CDA documents: 16 MiB (level 1 PDFs in base64), depth 64, 200 000 nodes.
-pub fn cda_limits() -> XmlLimits {
-    XmlLimits {
-        max_bytes: 16 * 1024 * 1024,
-        max_depth: 64,
-        max_nodes: 200_000,
-    }
-}
-
-/// A stable item id: `<block>:<entry id>` (or the position when the entry has no id); the same
-/// document always yields the same ids.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct ItemId(pub String);
-
-/// The block of the manual's integration screen an item belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum ItemKind {
-    /// Pathologies en cours.
-    Pathologie,
-    /// Antécédents médicaux.
-    AntecedentMedical,
-    /// Antécédents chirurgicaux.
-    AntecedentChirurgical,
-    /// Allergies.
-    Allergie,
-    /// Antécédents familiaux.
-    AntecedentFamilial,
-    /// Facteurs de risque professionnels.
-    FacteurRisqueProfessionnel,
-    /// Habitus / mode de vie.
-    Habitus,
-    /// Points de vigilance.
-    PointDeVigilance,
-    /// Traitements au long cours.
-    Traitement,
-    /// Autres (anything else, kept raw).
-    Autre,
-}
-
-/// The typed content of an item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
-#[allow(clippy::large_enum_variant)] // a few dozen items per document: boxing buys nothing
-pub enum ItemContent {
-    /// Pathologie or antécédent médical.
-    Problem(Problem),
-    /// Antécédent chirurgical.
-    Procedure(Procedure),
-    /// Allergy.
-    Allergy(Allergy),
-    /// Family history.
-    Family(FamilyHistory),
-    /// Habitus.
-    Habitus(Habitus),
-    /// Treatment.
-    Treatment(Treatment),
-    /// A non-coded line.
-    Text(TextItem),
-    /// An entry we do not model, as raw XML.
-    Raw(String),
-}
-
-/// One selectable item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Item {
-    /// Stable id.
-    pub id: ItemId,
-    /// Block.
-    pub kind: ItemKind,
-    /// Label to show.
-    pub label: String,
-    /// Main code, if coded.
-    pub code: Option<Code>,
-    /// Content.
-    pub content: ItemContent,
-}
-
-/// A person of the header (author, legal authenticator, médecin traitant...).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ParsedPerson {
-    /// `id` (RPPS IdNat `8…` under `1.2.250.1.71.4.2.1` for a professional).
-    pub id: Option<InstanceId>,
-    /// Name.
-    pub name: Option<PersonName>,
-    /// Profession / specialty.
-    pub code: Option<Code>,
-    /// Organisation id (IdNat_Struct) and name.
-    pub organization: Option<(Option<InstanceId>, Option<String>)>,
-    /// Time (author/time, legalAuthenticator/time, participant/time/low).
-    pub time: Option<String>,
-}
-
-/// The patient as received (a received INS is not a qualified identity).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ParsedPatient {
-    /// Every `patientRole/id`.
-    pub ids: Vec<InstanceId>,
-    /// Nom de naissance (`family qualifier="BR"`).
-    pub nom_naissance: Option<String>,
-    /// Prénoms (`given` without qualifier).
-    pub prenoms: Option<String>,
-    /// Premier prénom (`given qualifier="BR"`).
-    pub premier_prenom: Option<String>,
-    /// Nom utilisé (`family qualifier="CL"`).
-    pub nom_utilise: Option<String>,
-    /// Prénom utilisé (`given qualifier="CL"`).
-    pub prenom_utilise: Option<String>,
-    /// `administrativeGenderCode/@code`.
-    pub sexe: Option<String>,
-    /// `birthTime/@value`.
-    pub birth_time: Option<String>,
-    /// `birthplace/place/addr/county` (COG).
-    pub birth_cog: Option<String>,
-}
-
-impl ParsedPatient {
-    /// The id whose root is an INS OID (`1.2.250.1.213.1.4.8/9/10/11`).
-    pub fn ins(&self) -> Option<&InstanceId> {
-        self.ids.iter().find(|i| {
-            matches!(
-                i.root.as_str(),
-                "1.2.250.1.213.1.4.8"
-                    | "1.2.250.1.213.1.4.9"
-                    | "1.2.250.1.213.1.4.10"
-                    | "1.2.250.1.213.1.4.11"
-            )
-        })
-    }
-}
-
-/// The header as read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ParsedHeader {
-    /// templateIds (root, extension).
-    pub template_ids: Vec<InstanceId>,
-    /// Document id.
-    pub id: InstanceId,
-    /// Document type.
-    pub code: Code,
-    /// Title.
-    pub title: String,
-    /// effectiveTime (raw TS).
-    pub effective_time: String,
-    /// N/R/V.
-    pub confidentiality: Confidentiality,
-    /// languageCode.
-    pub language: Option<String>,
-    /// setId.
-    pub set_id: InstanceId,
-    /// versionNumber.
-    pub version: u32,
-    /// The patient.
-    pub patient: ParsedPatient,
-    /// Authors.
-    pub authors: Vec<ParsedPerson>,
-    /// Custodian organisation (id, name).
-    pub custodian: (Option<InstanceId>, Option<String>),
-    /// Legal authenticator.
-    pub legal_authenticator: ParsedPerson,
-    /// Recipients.
-    pub recipients: Vec<ParsedPerson>,
-    /// Médecin traitant (participant INF/PCP).
-    pub medecin_traitant: Option<ParsedPerson>,
-    /// serviceEvent code.
-    pub service_event_code: Option<Code>,
-    /// serviceEvent effectiveTime low/high.
-    pub service_event_time: (Option<String>, Option<String>),
-    /// Practice setting (performer's `standardIndustryClassCode`).
-    pub practice_setting: Option<Code>,
-    /// healthCareFacility code.
-    pub facility_type: Option<Code>,
-    /// encompassingEncounter code.
-    pub encounter_code: Option<Code>,
-    /// relatedDocument RPLC parent id.
-    pub replaces: Option<InstanceId>,
-}
-
-/// What the body is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Body {
-    /// Level 1: media type and decoded bytes.
-    NonXml {
-        /// `text/@mediaType`.
-        media_type: String,
-        /// Decoded content.
-        #[serde(skip)]
-        data: Vec<u8>,
-    },
-    /// Structured body (level 3).
-    Structured,
-}
-
-/// A parsed document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ParsedDocument {
-    /// The header.
-    pub header: ParsedHeader,
-    /// VSM model when the VSM templateId is present.
-    pub vsm_version: Option<VsmVersion>,
-    /// The body.
-    pub body: Body,
-    /// Every selectable item, in document order.
-    pub items: Vec<Item>,
-    /// The whole received document (nothing lost): its XML verbatim, and the owned tree built
-    /// from it on first use (`doc.root.child(..)`, `&*doc.root`).
-    #[serde(skip)]
-    pub root: SourceTree,
-}
-
-/// A received document kept verbatim; dereferences to its owned [`Element`] tree, built (with
-/// the same limits, from the same bytes that already parsed) the first time it is needed, so
-/// that reading the typed model does not pay for a tree nobody asked for.
-#[derive(Clone)]
-pub struct SourceTree {
-    xml: Arc<str>,
-    limits: XmlLimits,
-    tree: OnceLock<Element>,
-}
-
-impl SourceTree {
-    fn new(xml: &str, limits: &XmlLimits) -> Self {
-        Self {
-            xml: Arc::from(xml),
-            limits: *limits,
-            tree: OnceLock::new(),
-        }
-    }
-
-    /// The document's XML as received (a UTF-8 BOM removed).
-    pub fn xml(&self) -> &str {
-        &self.xml
-    }
-
-    /// The owned tree.
-    pub fn element(&self) -> &Element {
-        self.tree.get_or_init(|| {
-            // These bytes parsed under these limits already: the fallback is unreachable.
-            segur_net::xml::parse(self.xml.as_bytes(), &self.limits).unwrap_or_else(|_| Element {
-                ns: None,
-                name: String::new(),
-                attributes: Vec::new(),
-                children: Vec::new(),
-            })
-        })
-    }
-}
-
-impl Deref for SourceTree {
-    type Target = Element;
-    fn deref(&self) -> &Element {
-        self.element()
-    }
-}
-
-impl PartialEq for SourceTree {
-    fn eq(&self, other: &Self) -> bool {
-        self.xml == other.xml
-    }
-}
-
-impl fmt::Debug for SourceTree {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SourceTree({} bytes of XML)", self.xml.len())
-    }
-}
+use crate::header::{InstanceId, PersonName};
 
 /// A handle on an element of the parsed document.
 type El<'d> = ElementRef<'d>;
@@ -353,21 +71,6 @@ fn has_template(e: El<'_>, root: &str) -> bool {
         .any(|t| t.attr("root") == Some(root))
 }
 
-/// All text below an element, whitespace collapsed.
-pub(crate) fn deep_text(e: &Element) -> String {
-    fn walk(e: &Element, out: &mut String) {
-        for n in &e.children {
-            match n {
-                Node::Text(t) => out.push_str(t),
-                Node::Element(c) => walk(c, out),
-            }
-        }
-    }
-    let mut s = String::new();
-    walk(e, &mut s);
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 fn name_of(e: Option<El<'_>>) -> Option<PersonName> {
     let n = e?;
     Some(PersonName {
@@ -386,24 +89,6 @@ fn person(role: El<'_>, person_name: &str, org_name: &str) -> ParsedPerson {
         code: child_code(role, "code"),
         organization: org,
         time: None,
-    }
-}
-
-/// Appends `t` to `out` with whitespace collapsed, as if every text run below an element were
-/// concatenated and then split on whitespace (`space`: a separator is pending).
-fn push_words(t: &str, out: &mut String, space: &mut bool) {
-    if t.starts_with(char::is_whitespace) {
-        *space = true;
-    }
-    for (i, w) in t.split_whitespace().enumerate() {
-        if (i > 0 || *space) && !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-        *space = false;
-    }
-    if t.ends_with(char::is_whitespace) {
-        *space = true;
     }
 }
 
@@ -465,55 +150,8 @@ fn to_xml_of(e: El<'_>) -> String {
     s
 }
 
-/// Serialises an element back to XML (used for raw items).
-pub fn to_xml(e: &Element) -> String {
-    fn w(e: &Element, out: &mut String, ns_decl: bool) {
-        out.push('<');
-        out.push_str(&e.name);
-        if ns_decl {
-            out.push_str(
-                " xmlns=\"urn:hl7-org:v3\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"",
-            );
-        }
-        for a in &e.attributes {
-            out.push(' ');
-            if a.ns.as_deref() == Some(XSI) {
-                out.push_str("xsi:");
-            } else if a.ns.as_deref() == Some("http://www.w3.org/XML/1998/namespace") {
-                out.push_str("xml:");
-            }
-            out.push_str(&a.name);
-            out.push_str("=\"");
-            out.push_str(&segur_net::xml::escape(&a.value));
-            out.push('"');
-        }
-        if e.children.is_empty() {
-            out.push_str("/>");
-            return;
-        }
-        out.push('>');
-        for c in &e.children {
-            match c {
-                Node::Text(t) => out.push_str(&segur_net::xml::escape(t)),
-                Node::Element(c) => w(c, out, false),
-            }
-        }
-        out.push_str("</");
-        out.push_str(&e.name);
-        out.push('>');
-    }
-    let mut s = String::new();
-    w(e, &mut s, true);
-    s
-}
-
-/// Parses a received CDA document.
-pub fn parse(input: &[u8]) -> Result<ParsedDocument> {
-    parse_with_limits(input, &cda_limits())
-}
-
-/// Parses with explicit limits.
-pub fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocument> {
+/// Parses with explicit limits, the tree way.
+pub(super) fn parse_with_limits(input: &[u8], limits: &XmlLimits) -> Result<ParsedDocument> {
     let doc = segur_net::xml::parse_document(input, limits)?;
     let root = doc.root();
     if !root.is(NS, "ClinicalDocument") {
@@ -1274,83 +912,6 @@ impl Ctx<'_, '_> {
     }
 }
 
-impl ParsedDocument {
-    /// The items of one block.
-    pub fn items_of(&self, kind: ItemKind) -> impl Iterator<Item = &Item> {
-        self.items.iter().filter(move |i| i.kind == kind)
-    }
-
-    /// Exactly the chosen items, as a [`VsmSummary`] (unknown ids are ignored; raw "autres"
-    /// items become text lines with their label).
-    pub fn integrate(&self, selection: &[ItemId]) -> VsmSummary {
-        let mut s = VsmSummary {
-            version: self.vsm_version.unwrap_or_default(),
-            ..Default::default()
-        };
-        for it in self.items.iter().filter(|i| selection.contains(&i.id)) {
-            match (&it.content, it.kind) {
-                (ItemContent::Problem(p), ItemKind::Pathologie) => s.pathologies.push(p.clone()),
-                (ItemContent::Problem(p), _) => s.antecedents_medicaux.push(p.clone()),
-                (ItemContent::Procedure(p), _) => s.antecedents_chirurgicaux.push(p.clone()),
-                (ItemContent::Allergy(a), _) => s.allergies.push(a.clone()),
-                (ItemContent::Family(f), _) => s.antecedents_familiaux.push(f.clone()),
-                (ItemContent::Habitus(h), _) => s.habitus.push(h.clone()),
-                (ItemContent::Treatment(t), _) => s.traitements.push(t.clone()),
-                (ItemContent::Text(t), ItemKind::FacteurRisqueProfessionnel) => {
-                    s.facteurs_risque_professionnels.push(t.clone())
-                }
-                (ItemContent::Text(t), ItemKind::PointDeVigilance) => {
-                    s.points_de_vigilance.push(t.clone())
-                }
-                (ItemContent::Text(t), _) => s.autres.push(t.clone()),
-                (ItemContent::Raw(_), _) => s.autres.push(TextItem {
-                    id: None,
-                    text: it.label.clone(),
-                }),
-            }
-        }
-        s
-    }
-
-    /// Every item (the "select all" of the integration screen).
-    pub fn vsm_summary(&self) -> VsmSummary {
-        let all: Vec<ItemId> = self.items.iter().map(|i| i.id.clone()).collect();
-        self.integrate(&all)
-    }
-
-    /// The effective time as [`CdaTime`].
-    pub fn effective_time(&self) -> Option<CdaTime> {
-        CdaTime::parse_hl7(&self.header.effective_time)
-    }
-}
-
-/// What to do with a received document given the one already stored for the same patient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum VersionDecision {
-    /// A different document (other setId): keep both.
-    Unrelated,
-    /// The same document id: a duplicate, ignore it.
-    Duplicate,
-    /// Same setId, higher versionNumber: the received one replaces the stored one.
-    Replaces,
-    /// Same setId, lower or equal versionNumber: an older version never overwrites a newer one.
-    Older,
-}
-
-/// Compares a received header with a stored one (same setId + higher versionNumber replaces;
-/// an older version never overwrites a newer one; same id = duplicate).
-pub fn compare_versions(received: &ParsedHeader, stored: &ParsedHeader) -> VersionDecision {
-    if received.id == stored.id {
-        VersionDecision::Duplicate
-    } else if received.set_id != stored.set_id {
-        VersionDecision::Unrelated
-    } else if received.version > stored.version {
-        VersionDecision::Replaces
-    } else {
-        VersionDecision::Older
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1383,7 +944,7 @@ mod tests {
         let mut n = 0;
         walk(doc.root(), &owned, &mut n);
         assert!(n > 100);
-        let parsed = parse(&bytes).unwrap();
+        let parsed = super::parse(&bytes).unwrap();
         assert_eq!(*parsed.root, owned);
         assert_eq!(parsed.root.xml().len(), bytes.len());
     }
