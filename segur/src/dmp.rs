@@ -896,7 +896,7 @@ impl Segur {
             .await?;
         self.inner.journal.dmp_commit(&ctx.rows(&xs), &[])?;
         let mut entries: Vec<DmpEntryView> = out?.iter().map(Into::into).collect();
-        entries.sort_by(|a, b| b.creation_time.cmp(&a.creation_time));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.creation_time));
         Ok(entries)
     }
 
