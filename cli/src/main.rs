@@ -181,9 +181,10 @@ enum DmpCommand {
     Authorize {
         #[command(flatten)]
         patient: PatientArgs,
-        /// How the patient consented: oral, ecrit, representant_legal. Required.
-        #[arg(long)]
-        consent: String,
+        /// The patient's explicit consent, required: `--consent` (given orally) or
+        /// `--consent ecrit|representant_legal`.
+        #[arg(long, num_args = 0..=1, default_missing_value = "oral", value_name = "MODE")]
+        consent: Option<String>,
     },
     /// TD0.3 SUPPRESSION: remove our authorization.
     Revoke(PatientArgs),
@@ -436,9 +437,16 @@ async fn dmp(out: &Out, c: DmpCommand) -> u8 {
             .await
         }
         DmpCommand::Status(p) => dmp_cmd::status(out, target(&p)).await,
-        DmpCommand::Authorize { patient, consent } => {
-            dmp_cmd::authorize(out, target(&patient), &consent, false).await
-        }
+        DmpCommand::Authorize { patient, consent } => match consent {
+            Some(consent) => dmp_cmd::authorize(out, target(&patient), &consent, false).await,
+            None => {
+                out.fail(
+                    "invalid_input",
+                    "the patient's explicit consent is needed (manual: « l'accord explicite du patient est nécessaire »): add --consent",
+                );
+                2
+            }
+        },
         DmpCommand::Revoke(p) => dmp_cmd::authorize(out, target(&p), "", true).await,
         DmpCommand::Authorizations(p) => dmp_cmd::authorizations(out, target(&p)).await,
         DmpCommand::Send {

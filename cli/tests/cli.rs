@@ -367,7 +367,6 @@ fn dmp_commands_against_the_sandbox_process() {
         "authorize",
         INS,
         "--consent",
-        "oral",
         "--config",
         config,
     ]));
