@@ -16,7 +16,7 @@ use segur_dmp::client::{DmpClient, DmpDocument, DmpUser};
 use segur_dmp::envelope::{RefusalCode, ACTION_ITI41};
 use segur_dmp::habilitations::{AuthorizationAction, ConsentMode, PatientConsent};
 use segur_dmp::patients::{Authorization, DmpStatus, FeedBlocked, TraitField};
-use segur_dmp::settings::{DmpSettings, LpsDmpSettings, StructureSettings};
+use segur_dmp::settings::DmpSettings;
 use segur_dmp::vihf::{AuthentificationMode, PsId, PurposeOfUse, Role};
 use segur_dmp::xds::{AvailabilityStatus, DmpConfidentialityCode, Masking};
 use segur_dmp::DmpError;
@@ -24,37 +24,13 @@ use segur_ins_core::insi::TraitsQuery;
 use segur_ins_core::traits::TraitsInput;
 use segur_ins_core::{IdentityRecord, QualifiedIdentity, TraitsStricts, TrustPolicy};
 use segur_net::trace::{DirTraceSink, MemoryTraceSink, NoTrace, Outcome, TraceSink};
-use segur_sandbox::{Sandbox, SandboxOptions, SANDBOX_P12_PASSWORD};
+use segur_sandbox::{Sandbox, SandboxOptions};
 
+/// The sandbox's own `[dmp]` settings (those of its `segur.toml`).
 fn settings(sb: &Sandbox) -> DmpSettings {
-    let f = sb.files();
-    DmpSettings {
-        endpoint: sb.dmp_url(),
-        trust_anchors: f.trust_anchors.clone(),
-        pkcs12: f.client_p12.clone(),
-        pkcs12_password: Some(SANDBOX_P12_PASSWORD.into()),
-        pkcs12_password_env: None,
-        signing_pkcs12: f.signature_pkcs12.clone(),
-        signing_pkcs12_password: Some(SANDBOX_P12_PASSWORD.into()),
-        signing_pkcs12_password_env: None,
-        sender_oid: "1.2.250.1.999.1.1".into(),
-        source_id: "1.2.250.1.999.1.1.2".into(),
-        structure: StructureSettings {
-            id_nat: "1499999999".into(),
-            name: "Cabinet du Dr TEST".into(),
-            secteur_activite: "SA07".into(),
-        },
-        lps: LpsDmpSettings {
-            name: "segur".into(),
-            version: "0.1.0".into(),
-            homologation: "SEGUR-DMP-SANDBOX".into(),
-            id: None,
-        },
-        timeout_secs: Some(30),
-        connect_timeout_secs: None,
-        max_document_bytes: None,
-        test_ins: true,
-    }
+    let mut s = sb.dmp_settings();
+    s.timeout_secs = Some(30);
+    s
 }
 
 async fn start() -> (tempfile::TempDir, Sandbox) {

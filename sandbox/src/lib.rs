@@ -286,9 +286,14 @@ impl Sandbox {
             dmp::BASE_PATH
         )
     }
-    /// The client `[dmp]` settings written to `segur.toml` (paths relative to [`Sandbox::dir`]).
+    /// The client `[dmp]` settings written to `segur.toml`, with absolute paths (ready for
+    /// `DmpClient::from_settings`).
     pub fn dmp_settings(&self) -> segur_dmp::settings::DmpSettings {
-        sandbox_dmp_settings(&self.dmp_url())
+        let mut s = sandbox_dmp_settings(&self.dmp_url());
+        s.trust_anchors = self.dir.join(&s.trust_anchors);
+        s.pkcs12 = self.dir.join(&s.pkcs12);
+        s.signing_pkcs12 = self.dir.join(&s.signing_pkcs12);
+        s
     }
     /// The DMP server address.
     pub fn dmp_addr(&self) -> SocketAddr {

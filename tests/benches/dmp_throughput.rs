@@ -27,11 +27,11 @@ use bytes::Bytes;
 use segur_cda::examples;
 use segur_cda::InstanceId;
 use segur_dmp::client::{DmpClient, DmpDocument, DmpUser, FeedPermit};
-use segur_dmp::settings::{DmpSettings, LpsDmpSettings, StructureSettings};
+use segur_dmp::settings::DmpSettings;
 use segur_dmp::vihf::{AuthentificationMode, PsId, Role};
 use segur_ins_core::QualifiedIdentity;
 use segur_net::trace::NoTrace;
-use segur_sandbox::{Sandbox, SANDBOX_P12_PASSWORD};
+use segur_sandbox::Sandbox;
 
 /// The size the issue names: a 60 KB VSM.
 const TARGET_BYTES: usize = 60 * 1024;
@@ -43,35 +43,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// The sandbox's own `[dmp]` settings (those of its `segur.toml`).
 fn settings(sb: &Sandbox) -> DmpSettings {
-    let f = sb.files();
-    DmpSettings {
-        endpoint: sb.dmp_url(),
-        trust_anchors: f.trust_anchors.clone(),
-        pkcs12: f.client_p12.clone(),
-        pkcs12_password: Some(SANDBOX_P12_PASSWORD.into()),
-        pkcs12_password_env: None,
-        signing_pkcs12: f.signature_pkcs12.clone(),
-        signing_pkcs12_password: Some(SANDBOX_P12_PASSWORD.into()),
-        signing_pkcs12_password_env: None,
-        sender_oid: "1.2.250.1.999.1.1".into(),
-        source_id: "1.2.250.1.999.1.1.2".into(),
-        structure: StructureSettings {
-            id_nat: "1499999999".into(),
-            name: "Cabinet du Dr TEST".into(),
-            secteur_activite: "SA07".into(),
-        },
-        lps: LpsDmpSettings {
-            name: "segur".into(),
-            version: "0.1.0".into(),
-            homologation: "SEGUR-DMP-SANDBOX".into(),
-            id: None,
-        },
-        timeout_secs: Some(60),
-        connect_timeout_secs: None,
-        max_document_bytes: None,
-        test_ins: true,
-    }
+    let mut s = sb.dmp_settings();
+    s.timeout_secs = Some(60);
+    s
 }
 
 fn doctor() -> DmpUser {
