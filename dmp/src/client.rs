@@ -121,6 +121,8 @@ impl<'a> From<&'a DmpUser> for Acting<'a> {
 #[derive(Debug, Clone)]
 pub struct DmpDocument {
     bytes: Bytes,
+    /// Derived from `bytes` by [`DmpDocument::parse`] (else at send time).
+    metadata: Option<Arc<segur_cda::XdsMetadata>>,
     confidentiality: DmpConfidentiality,
     replaces: Option<String>,
     content_type: Code,
@@ -131,10 +133,24 @@ impl DmpDocument {
     pub fn new(cda: impl Into<Bytes>) -> Self {
         Self {
             bytes: cda.into(),
+            metadata: None,
             confidentiality: DmpConfidentiality::VISIBLE,
             replaces: None,
             content_type: default_content_type(),
         }
+    }
+
+    /// As [`DmpDocument::new`], deriving the XDS metadata from the CDA header now (once: `send`
+    /// reuses it), for a caller that needs them before sending (an outbox keyed by uniqueId).
+    pub fn parse(cda: impl Into<Bytes>) -> std::result::Result<Self, segur_cda::CdaError> {
+        let mut document = Self::new(cda);
+        document.metadata = Some(Arc::new(segur_cda::metadata(&document.bytes)?));
+        Ok(document)
+    }
+
+    /// The XDS metadata, when derived by [`DmpDocument::parse`].
+    pub fn metadata(&self) -> Option<&segur_cda::XdsMetadata> {
+        self.metadata.as_deref()
     }
 
     /// Masked to professionals (`MASQUE_PS`, `dmp.md` §5.4).
@@ -688,10 +704,16 @@ impl DmpClient {
                 limit: max,
             });
         }
-        let meta = segur_cda::metadata(&document.bytes).map_err(|e| DmpError::Invalid {
-            field: "CDA document",
-            detail: e.to_string(),
-        })?;
+        let meta =
+            match &document.metadata {
+                Some(m) => m.clone(),
+                None => Arc::new(segur_cda::metadata(&document.bytes).map_err(|e| {
+                    DmpError::Invalid {
+                        field: "CDA document",
+                        detail: e.to_string(),
+                    }
+                })?),
+            };
         let patient_cx = patient.ins().to_cx_xds();
         if meta.patient_id.as_deref() != Some(patient_cx.as_str()) {
             return Err(DmpError::Invalid {
@@ -702,7 +724,7 @@ impl DmpClient {
         let submission =
             DocumentSubmission::new(&meta, document.bytes.clone(), document.confidentiality)?;
         Ok(Prepared {
-            unique_id: meta.unique_id,
+            unique_id: meta.unique_id.clone(),
             patient_cx,
             submission,
         })

@@ -17,7 +17,8 @@ use segur_dmp::habilitations::{AuthorizationAction, ConsentMode, PatientConsent}
 use segur_dmp::patients::DmpStatus;
 use segur_dmp::vihf::{AuthentificationMode, PsId, PurposeOfUse, Role};
 use segur_dmp::xds::{
-    AvailabilityStatus, DocumentEntry, Masking, Outcome as XdsOutcome, Visibility,
+    AvailabilityStatus, DmpConfidentiality, DocumentEntry, Masking, Outcome as XdsOutcome,
+    Visibility,
 };
 use segur_dmp::DmpError;
 use segur_ins_core::QualifiedIdentity;
@@ -420,6 +421,36 @@ fn availability(s: &str) -> Result<AvailabilityStatus> {
     })
 }
 
+/// The confidentiality codes stored in the outbox: the CDA's N/R/V, then the DMP codes
+/// (`segur_dmp`'s order).
+fn stored_codes(first: &str, conf: DmpConfidentiality) -> Vec<String> {
+    std::iter::once(first.to_owned())
+        .chain(conf.codes().into_iter().map(|c| c.code().to_owned()))
+        .collect()
+}
+
+/// The DMP confidentiality the stored codes express.
+fn stored_confidentiality(codes: &[String]) -> DmpConfidentiality {
+    let codes: Vec<Code> = codes.iter().map(|c| Code::new(c, "", "")).collect();
+    DmpConfidentiality::from_codes(&codes)
+}
+
+/// A document to hand to the client.
+fn dmp_document(
+    document: DmpDocument,
+    conf: DmpConfidentiality,
+    replaces: Option<&str>,
+) -> DmpDocument {
+    let mut document = document.visibility(conf.visibility);
+    if conf.masking == Masking::MaskedToProfessionals {
+        document = document.masked_to_professionals();
+    }
+    if let Some(r) = replaces {
+        document = document.replacing(r);
+    }
+    document
+}
+
 fn outcome_warnings(o: &XdsOutcome) -> (bool, Vec<String>) {
     match o {
         XdsOutcome::Success { warnings } => (
@@ -536,6 +567,18 @@ impl Segur {
         Ok(self.identity_record(local_id)?.qualified()?)
     }
 
+    /// The qualified patient, the acting user and purpose, and the journal context of one call.
+    fn call<'a>(
+        &self,
+        local_id: &'a str,
+        who: &Practitioner,
+    ) -> Result<(QualifiedIdentity, DmpUser, PurposeOfUse, CallContext<'a>)> {
+        let patient = self.qualified(local_id)?;
+        let (user, purpose) = dmp_user(who)?;
+        let ctx = self.context(local_id, who, &patient);
+        Ok((patient, user, purpose, ctx))
+    }
+
     fn context<'a>(
         &self,
         local_id: &'a str,
@@ -579,9 +622,7 @@ impl Segur {
     /// TD0.2: does the patient (a qualified identity of the journal) have a DMP, is it closed,
     /// may we feed and consult it. Journaled.
     pub async fn dmp_status(&self, local_id: &str, who: &Practitioner) -> Result<DmpStatusView> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, ctx) = self.call(local_id, who)?;
         let (out, xs) = self
             .traced(|c| async move { c.status(user.acting(purpose), &patient).await })
             .await?;
@@ -622,9 +663,7 @@ impl Segur {
         action: AuthorizationAction,
         consent: Option<(&str, DateTime<Utc>)>,
     ) -> Result<Option<String>> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, ctx) = self.call(local_id, who)?;
         let name = match &action {
             AuthorizationAction::Ajout(_) => "AJOUT",
             AuthorizationAction::Suppression => "SUPPRESSION",
@@ -655,9 +694,7 @@ impl Segur {
         local_id: &str,
         who: &Practitioner,
     ) -> Result<Vec<DmpAuthorizationView>> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, ctx) = self.call(local_id, who)?;
         let (out, xs) = self
             .traced(|c| async move { c.list_authorizations(user.acting(purpose), &patient).await })
             .await?;
@@ -687,7 +724,10 @@ impl Segur {
         options: &DmpSendOptions,
     ) -> Result<DmpSendView> {
         let patient = self.qualified(local_id)?;
-        let meta = segur_cda::metadata(cda)?;
+        let parsed = DmpDocument::parse(cda.to_vec())?;
+        let meta = parsed
+            .metadata()
+            .ok_or_else(|| SegurError::Internal("document parsed without metadata".into()))?;
         let max = self.dmp_client()?.max_document_bytes();
         if cda.len() > max {
             return Err(SegurError::Dmp(DmpError::TooLarge {
@@ -696,26 +736,19 @@ impl Segur {
                 limit: max,
             }));
         }
-        let mut document = DmpDocument::new(cda.to_vec()).visibility(Visibility {
-            patient: !options.invisible_patient,
-            legal_representatives: !options.invisible_legal_representatives,
-        });
-        if options.mask_ps {
-            document = document.masked_to_professionals();
-        }
-        if let Some(r) = &options.replaces {
-            document = document.replacing(r.clone());
-        }
-        let mut conf = vec![meta.confidentiality_code.code.clone()];
-        if options.mask_ps {
-            conf.push("MASQUE_PS".into());
-        }
-        if options.invisible_patient {
-            conf.push("INVISIBLE_PATIENT".into());
-        }
-        if options.invisible_legal_representatives {
-            conf.push("INVISIBLE_REPRESENTANTS_LEGAUX".into());
-        }
+        let conf = DmpConfidentiality {
+            masking: if options.mask_ps {
+                Masking::MaskedToProfessionals
+            } else {
+                Masking::NotMasked
+            },
+            visibility: Visibility {
+                patient: !options.invisible_patient,
+                legal_representatives: !options.invisible_legal_representatives,
+            },
+        };
+        let document = dmp_document(parsed.clone(), conf, options.replaces.as_deref());
+        let conf = stored_codes(&meta.confidentiality_code.code, conf);
         self.inner.journal.dmp_outbox_put(&NewDmpDocument {
             unique_id: &meta.unique_id,
             patient_local_id: local_id,
@@ -758,17 +791,11 @@ impl Segur {
             )));
         }
         let patient = self.qualified(&row.patient_local_id)?;
-        let has = |c: &str| row.confidentiality.iter().any(|x| x == c);
-        let mut document = DmpDocument::new(bytes).visibility(Visibility {
-            patient: !has("INVISIBLE_PATIENT"),
-            legal_representatives: !has("INVISIBLE_REPRESENTANTS_LEGAUX"),
-        });
-        if has("MASQUE_PS") {
-            document = document.masked_to_professionals();
-        }
-        if let Some(r) = &row.replaces {
-            document = document.replacing(r.clone());
-        }
+        let document = dmp_document(
+            DmpDocument::new(bytes),
+            stored_confidentiality(&row.confidentiality),
+            row.replaces.as_deref(),
+        );
         let local_id = row.patient_local_id.clone();
         self.send_stored(
             &local_id,
@@ -906,9 +933,7 @@ impl Segur {
         local_id: &str,
         who: &Practitioner,
     ) -> Result<Option<DmpEntryView>> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, ctx) = self.call(local_id, who)?;
         let (out, xs) = self
             .traced(|c| async move { c.latest_vsm(user.acting(purpose), &patient).await })
             .await?;
@@ -924,9 +949,7 @@ impl Segur {
         who: &Practitioner,
         unique_id: &str,
     ) -> Result<DmpRetrieved> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let mut ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, mut ctx) = self.call(local_id, who)?;
         ctx.document_id = Some(unique_id.to_owned());
         let uid = unique_id.to_owned();
         let (out, xs) = self
@@ -949,9 +972,7 @@ impl Segur {
         unique_id: &str,
         update: DmpUpdate,
     ) -> Result<Vec<String>> {
-        let patient = self.qualified(local_id)?;
-        let (user, purpose) = dmp_user(who)?;
-        let mut ctx = self.context(local_id, who, &patient);
+        let (patient, user, purpose, mut ctx) = self.call(local_id, who)?;
         ctx.document_id = Some(unique_id.to_owned());
         let uid = unique_id.to_owned();
         let (out, xs) = self
@@ -986,23 +1007,16 @@ impl Segur {
                     _ => None,
                 };
                 let conf = self.inner.journal.dmp_document(unique_id)?.map(|(row, _)| {
-                    let mut c: Vec<String> = row
-                        .confidentiality
-                        .into_iter()
-                        .filter(|c| match update {
-                            DmpUpdate::Mask | DmpUpdate::Unmask => c != "MASQUE_PS",
-                            DmpUpdate::HideFromPatient | DmpUpdate::ShowToPatient => {
-                                c != "INVISIBLE_PATIENT"
-                            }
-                            _ => true,
-                        })
-                        .collect();
+                    let mut conf = stored_confidentiality(&row.confidentiality);
                     match update {
-                        DmpUpdate::Mask => c.push("MASQUE_PS".into()),
-                        DmpUpdate::HideFromPatient => c.push("INVISIBLE_PATIENT".into()),
-                        _ => {}
+                        DmpUpdate::Mask => conf.masking = Masking::MaskedToProfessionals,
+                        DmpUpdate::Unmask => conf.masking = Masking::NotMasked,
+                        DmpUpdate::HideFromPatient => conf.visibility.patient = false,
+                        DmpUpdate::ShowToPatient => conf.visibility.patient = true,
+                        DmpUpdate::Delete | DmpUpdate::Archive => {}
                     }
-                    c
+                    let first = row.confidentiality.first().map(String::as_str);
+                    stored_codes(first.unwrap_or("N"), conf)
                 });
                 self.inner.journal.dmp_commit(
                     &rows,

@@ -1422,31 +1422,38 @@ impl<'a> Cx<'a> {
 
     /// Current element: a `participant`: `participantRole/playingEntity` code and name.
     fn agent(&mut self) -> Result<Option<Agent<'a>>> {
-        let mut agent = None;
-        let mut role = false;
+        self.coded_name("participantRole", "playingEntity")
+    }
+
+    /// The first `outer/inner` child pair of the current element, with the first `code` and
+    /// `name` of `inner` (`participantRole/playingEntity`, `manufacturedProduct/
+    /// manufacturedMaterial`); other children skipped.
+    fn coded_name(&mut self, outer: &str, inner: &str) -> Result<Option<CodedName<'a>>> {
+        let mut out = None;
+        let mut seen_outer = false;
         while let Some((hl7, name)) = self.child()? {
-            if hl7 && name == "participantRole" && !role {
-                role = true;
-                let mut pe = false;
+            if hl7 && name == outer && !seen_outer {
+                seen_outer = true;
+                let mut seen_inner = false;
                 while let Some((hl7, name)) = self.child()? {
-                    if hl7 && name == "playingEntity" && !pe {
-                        pe = true;
-                        let mut a = Agent::default();
+                    if hl7 && name == inner && !seen_inner {
+                        seen_inner = true;
+                        let mut v = CodedName::default();
                         let (mut code, mut n) = (false, false);
                         while let Some((hl7, name)) = self.child()? {
                             match (hl7, name) {
                                 (true, "code") if !code => {
                                     code = true;
-                                    a.code = Some(self.coded()?);
+                                    v.code = Some(self.coded()?);
                                 }
                                 (true, "name") if !n => {
                                     n = true;
-                                    a.name = Some(self.direct_text()?);
+                                    v.name = Some(self.direct_text()?);
                                 }
                                 _ => self.skip()?,
                             }
                         }
-                        agent = Some(a);
+                        out = Some(v);
                     } else {
                         self.skip()?;
                     }
@@ -1455,7 +1462,7 @@ impl<'a> Cx<'a> {
                 self.skip()?;
             }
         }
-        Ok(agent)
+        Ok(out)
     }
 
     fn procedure(
@@ -1887,40 +1894,7 @@ impl<'a> Cx<'a> {
 
     /// Current element: `consumable`: `manufacturedProduct/manufacturedMaterial` code and name.
     fn material(&mut self) -> Result<Option<Material<'a>>> {
-        let mut out = None;
-        let mut mp = false;
-        while let Some((hl7, name)) = self.child()? {
-            if hl7 && name == "manufacturedProduct" && !mp {
-                mp = true;
-                let mut mm = false;
-                while let Some((hl7, name)) = self.child()? {
-                    if hl7 && name == "manufacturedMaterial" && !mm {
-                        mm = true;
-                        let mut m = Material::default();
-                        let (mut code, mut n) = (false, false);
-                        while let Some((hl7, name)) = self.child()? {
-                            match (hl7, name) {
-                                (true, "code") if !code => {
-                                    code = true;
-                                    m.code = Some(self.coded()?);
-                                }
-                                (true, "name") if !n => {
-                                    n = true;
-                                    m.name = Some(self.direct_text()?);
-                                }
-                                _ => self.skip()?,
-                            }
-                        }
-                        out = Some(m);
-                    } else {
-                        self.skip()?;
-                    }
-                }
-            } else {
-                self.skip()?;
-            }
-        }
-        Ok(out)
+        self.coded_name("manufacturedProduct", "manufacturedMaterial")
     }
 
     // ---- The end: checks in the tree path's order, labels, stable ids ------------------------
@@ -2561,17 +2535,16 @@ struct Value<'a> {
     text: (usize, usize),
 }
 
+/// A coded thing with its name: an allergy agent (`playingEntity`) or a medicine
+/// (`manufacturedMaterial`).
 #[derive(Default)]
-struct Agent<'a> {
+struct CodedName<'a> {
     code: Option<Coded<'a>>,
     name: Option<String>,
 }
 
-#[derive(Default)]
-struct Material<'a> {
-    code: Option<Coded<'a>>,
-    name: Option<String>,
-}
+type Agent<'a> = CodedName<'a>;
+type Material<'a> = CodedName<'a>;
 
 struct Dose<'a> {
     value: Option<Cow<'a, str>>,
