@@ -564,7 +564,10 @@ mod tests {
         let (ct, body) = build(ENV, "a\"\r\nX: y", &[att("x>\r\nEvil: 1", b"z")]);
         // The quote and CR LF are dropped from the action (the random boundary may itself end in
         // `a`, so look at the action parameter, not for `a"` anywhere).
-        assert!(!ct.contains('\n') && ct.ends_with("action=\"aX: y\""), "{ct}");
+        assert!(
+            !ct.contains('\n') && ct.ends_with("action=\"aX: y\""),
+            "{ct}"
+        );
         let m = parse(&ct, &body, &MtomLimits::default()).unwrap();
         assert_eq!(m.parts[0].content_id, "xEvil: 1");
     }
