@@ -11,6 +11,8 @@ use std::process::Command;
 
 use segur_cda::examples::conformance_documents;
 
+mod common;
+
 fn shared() -> PathBuf {
     std::env::var_os("SEGUR_SHARED")
         .map(PathBuf::from)
@@ -47,6 +49,27 @@ fn all_documents_pass_xsd_and_schematrons() {
             .to_xml()
             .unwrap();
         docs.push(("30-ans-vsm-roundtrip.xml".into(), xml));
+        // The same with its posologies as patient instructions (free text), which the round
+        // trip keeps as FR-Instructions-au-patient entries.
+        let with = common::ans_vsm_with_instructions(&String::from_utf8_lossy(&bytes));
+        let parsed = segur_cda::parse(with.as_bytes()).unwrap();
+        let xml = segur_cda::examples::rebuild_vsm(&parsed)
+            .unwrap()
+            .to_xml()
+            .unwrap();
+        let texts: Vec<Option<String>> = segur_cda::parse(xml.as_bytes())
+            .unwrap()
+            .vsm_summary()
+            .traitements
+            .into_iter()
+            .map(|t| t.posology.text)
+            .collect();
+        assert_eq!(
+            texts,
+            [Some("1 cp/j".to_owned()), Some("1 cp le soir".to_owned())]
+        );
+        assert_eq!(xml.matches("PINSTRUCT").count(), 2);
+        docs.push(("31-ans-vsm-instructions-roundtrip.xml".into(), xml));
     }
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = docs

@@ -10,6 +10,8 @@ use segur_cda::parse::{self, Body, ItemKind};
 use segur_cda::*;
 use segur_net::xml::{Element, Node};
 
+mod common;
+
 fn reference(name: &str) -> Option<Vec<u8>> {
     let base = std::env::var_os("SEGUR_SHARED")
         .map(PathBuf::from)
@@ -132,14 +134,85 @@ fn ans_example_round_trip_keeps_every_coded_entry() {
         eprintln!("SKIPPED: reference absent");
         return;
     };
-    let d = parse::parse(&bytes).unwrap();
-    let rebuilt = rebuild_vsm(&d).unwrap().to_xml().unwrap();
-    let d2 = parse::parse(rebuilt.as_bytes()).unwrap();
-    let before = coded(&d.root);
-    let after = coded(&d2.root);
-    let lost: Vec<_> = before.difference(&after).collect();
-    assert!(lost.is_empty(), "coded entries lost: {lost:?}");
-    assert_eq!(d.items.len(), d2.items.len());
+    let with_instructions =
+        common::ans_vsm_with_instructions(std::str::from_utf8(&bytes).unwrap()).into_bytes();
+    for (input, texts) in [
+        (bytes, [None, None]),
+        (with_instructions, [Some("1 cp/j"), Some("1 cp le soir")]),
+    ] {
+        let d = parse::parse(&input).unwrap();
+        let rebuilt = rebuild_vsm(&d).unwrap().to_xml().unwrap();
+        let d2 = parse::parse(rebuilt.as_bytes()).unwrap();
+        let before = coded(&d.root);
+        let after = coded(&d2.root);
+        let lost: Vec<_> = before.difference(&after).collect();
+        assert!(lost.is_empty(), "coded entries lost: {lost:?}");
+        assert_eq!(d.items.len(), d2.items.len());
+        // The posology (free text included) survives too.
+        let posologies = |d: &parse::ParsedDocument| {
+            d.vsm_summary()
+                .traitements
+                .into_iter()
+                .map(|t| t.posology)
+                .collect::<Vec<_>>()
+        };
+        let (p1, p2) = (posologies(&d), posologies(&d2));
+        assert_eq!(p1, p2);
+        let got: Vec<Option<&str>> = p1.iter().map(|p| p.text.as_deref()).collect();
+        assert_eq!(got, texts);
+    }
+}
+
+/// Every treatment of every VSM of the conformance set keeps its posology (free text included)
+/// through build → parse, and the manual's are exactly those of the model written.
+#[test]
+fn conformance_set_keeps_every_posology() {
+    for version in [VsmVersion::V2013, VsmVersion::V2023] {
+        let v = manual_vsm(version);
+        let d = parse::parse(v.to_xml().unwrap().as_bytes()).unwrap();
+        let got: Vec<_> = d
+            .vsm_summary()
+            .traitements
+            .into_iter()
+            .map(|t| t.posology)
+            .collect();
+        let want: Vec<_> = v
+            .summary
+            .traitements
+            .iter()
+            .map(|t| t.posology.clone())
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(got[0].text.as_deref(), Some("1 cp/j"));
+        assert_eq!(got[1].text, None);
+    }
+    let mut texts = 0;
+    for (name, xml) in conformance_documents() {
+        let d = parse::parse(xml.as_bytes()).unwrap();
+        if d.vsm_version.is_none() {
+            continue;
+        }
+        let s = d.vsm_summary();
+        let mut again = s.clone();
+        again.version = d.vsm_version.unwrap_or_default();
+        let xml2 = Vsm::new(header(patient(), time(2024, 1, 2, 3, 4, 5)), again)
+            .to_xml()
+            .unwrap();
+        let s2 = parse::parse(xml2.as_bytes()).unwrap().vsm_summary();
+        let pos = |s: &VsmSummary| {
+            s.traitements
+                .iter()
+                .map(|t| t.posology.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pos(&s), pos(&s2), "{name}");
+        texts += s
+            .traitements
+            .iter()
+            .filter(|t| t.posology.text.is_some())
+            .count();
+    }
+    assert!(texts >= 10, "{texts} posology texts in the conformance set");
 }
 
 #[test]

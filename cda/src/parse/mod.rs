@@ -805,6 +805,97 @@ mod tests {
         assert!(after.items.iter().all(|i| i.kind != ItemKind::Autre));
     }
 
+    /// `Posology::text` goes out as a FR-Instructions-au-patient entry and comes back, the same
+    /// through both paths: exactly when set, `None` when not; a reference that resolves to
+    /// nothing falls back to the act's own text; only the PCC templateId marks the act; the first
+    /// instruction wins; and every damage to the instruction reads the same in both paths.
+    #[test]
+    fn posology_text_comes_back_from_the_patient_instruction() {
+        let posologies = |d: &ParsedDocument| -> Vec<Posology> {
+            d.vsm_summary()
+                .traitements
+                .into_iter()
+                .map(|t| t.posology)
+                .collect()
+        };
+        for version in [VsmVersion::V2013, VsmVersion::V2023] {
+            let vsm = crate::examples::manual_vsm(version);
+            let xml = vsm.to_xml().unwrap();
+            check_same("posology", xml.as_bytes());
+            let got = posologies(&parse(xml.as_bytes()).unwrap());
+            let want: Vec<Posology> = vsm
+                .summary
+                .traitements
+                .iter()
+                .map(|t| t.posology.clone())
+                .collect();
+            assert_eq!(got, want);
+            assert_eq!(got[0].text.as_deref(), Some("1 cp/j"));
+            assert_eq!(got[1].text, None);
+        }
+        let xml = crate::examples::manual_vsm(VsmVersion::V2013)
+            .to_xml()
+            .unwrap();
+        let reference = r##"<reference value="#med-1-poso"/>"##;
+        assert_eq!(xml.matches(reference).count(), 1);
+        let text_of = |doc: &str| {
+            check_same("posology variant", doc.as_bytes());
+            posologies(&parse(doc.as_bytes()).unwrap())
+                .first()
+                .and_then(|p| p.text.clone())
+        };
+        // Unresolvable reference: the act's own text, whitespace collapsed; none: no text.
+        let own = xml.replace(
+            reference,
+            r##"<reference value="#nowhere"/> 2 cp <content>le  soir</content>"##,
+        );
+        assert_eq!(text_of(&own).as_deref(), Some("2 cp le soir"));
+        let inline = xml.replace(reference, "1/2 cp le matin");
+        assert_eq!(text_of(&inline).as_deref(), Some("1/2 cp le matin"));
+        let dangling = xml.replace(reference, r##"<reference value="#nowhere"/>"##);
+        assert_eq!(text_of(&dangling), None);
+        // The CCD and CI-SIS templateIds alone do not make an instruction.
+        let pcc = r#"<templateId root="1.3.6.1.4.1.19376.1.5.3.1.4.3"/>"#;
+        assert_eq!(xml.matches(pcc).count(), 1);
+        assert_eq!(text_of(&xml.replace(pcc, "")), None);
+        // The PCC templateId after the text still counts (order-insensitive).
+        let at = xml.find(pcc).unwrap();
+        let stat = at + xml[at..].find("<statusCode").unwrap();
+        let late = format!(
+            "{}{}{pcc}{}",
+            &xml[..at],
+            &xml[at + pcc.len()..stat],
+            &xml[stat..]
+        );
+        assert_eq!(text_of(&late).as_deref(), Some("1 cp/j"));
+        // First instruction wins (a second one, pointing at the product label, is ignored).
+        let er = xml[..at].rfind("<entryRelationship").unwrap();
+        let er_end = er + xml[er..].find("</entryRelationship>").unwrap() + 20;
+        let second = xml[er..er_end].replace("#med-1-poso", "#med-1-pdt");
+        let doubled = format!("{}{second}{}", &xml[..er_end], &xml[er_end..]);
+        assert_eq!(text_of(&doubled).as_deref(), Some("1 cp/j"));
+        let swapped = format!("{}{second}{}", &xml[..er], &xml[er..]);
+        assert_eq!(
+            text_of(&swapped).as_deref(),
+            Some("PLAVIX 75 mg, comprimé pelliculé")
+        );
+        // Every element of the instruction and of the narrative cell, damaged every way.
+        let bytes = xml.as_bytes();
+        let els = elements(bytes);
+        let cell = xml.find(r#"ID="med-1-poso""#).unwrap();
+        let mut checked = 0;
+        for i in 0..els.len() {
+            let e = els[i];
+            if (e.start >= er && e.end <= er_end) || (e.start < cell && e.end > cell) {
+                for (how, m) in mutations(bytes, &els, i) {
+                    check_same(&format!("instruction element {i} {how}"), &m);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 60, "{checked}");
+    }
+
     /// Rows of a narrative: keys from an `ID` on a cell or inside it (not deeper), `tr` only
     /// with a direct `td`, `item`s, empty rows skipped but counted; "autres" only from a list
     /// directly in the first section's narrative.

@@ -1782,6 +1782,7 @@ impl<'a> Cx<'a> {
         let mut route: Option<Option<CodeRef<'a>>> = None;
         let mut reason: Option<CodeRef<'a>> = None;
         let mut ald: Option<Option<bool>> = None;
+        let mut instruction: Option<Option<TextRef<'a>>> = None;
         let s = self.statement(|cx, hl7, name| {
             Ok(match (hl7, name) {
                 (true, "consumable") if material.is_none() => {
@@ -1825,9 +1826,12 @@ impl<'a> Cx<'a> {
                             }
                             (true, "act") if !act => {
                                 act = true;
-                                let code = cx.act_code()?;
+                                let a = cx.treatment_act()?;
                                 if rson && reason.is_none() {
-                                    reason = code;
+                                    reason = a.code;
+                                }
+                                if a.instruction && instruction.is_none() {
+                                    instruction = Some(a.text);
                                 }
                             }
                             _ => cx.skip()?,
@@ -1887,9 +1891,45 @@ impl<'a> Cx<'a> {
                 ald: ald.flatten(),
             }),
             label,
-            extra: Extra::None,
+            extra: match instruction.flatten() {
+                Some(t) => Extra::Instruction(t),
+                None => Extra::None,
+            },
         });
         Ok(())
+    }
+
+    /// Current element: an `act` under a treatment's `entryRelationship`: its first `code`,
+    /// whether it is a patient instruction ([`TEMPLATE_PATIENT_INSTRUCTIONS`]) and its first
+    /// `text` (reference and own text, recorded like narrative).
+    fn treatment_act(&mut self) -> Result<TreatmentAct<'a>> {
+        let mut a = TreatmentAct {
+            code: None,
+            instruction: false,
+            text: None,
+        };
+        let mut code = false;
+        while let Some((hl7, name)) = self.child()? {
+            match (hl7, name) {
+                (true, "code") if !code => {
+                    code = true;
+                    a.code = self.code_ref_skip()?;
+                }
+                (true, "templateId") => {
+                    a.instruction |= self.is_attr("root", TEMPLATE_PATIENT_INSTRUCTIONS);
+                    self.skip()?;
+                }
+                (true, "text") if a.text.is_none() => {
+                    self.n.captures += 1;
+                    let start = self.n.log.len();
+                    let r = self.reference();
+                    self.n.captures -= 1;
+                    a.text = Some((r?, (start, self.n.log.len())));
+                }
+                _ => self.skip()?,
+            }
+        }
+        Ok(a)
     }
 
     /// Current element: `consumable`: `manufacturedProduct/manufacturedMaterial` code and name.
@@ -2025,7 +2065,14 @@ impl<'a> Cx<'a> {
             (ItemContent::Problem(x), _) => x.label = label.clone(),
             (ItemContent::Procedure(x), _) => x.label = label.clone(),
             (ItemContent::Family(x), _) => x.label = label.clone(),
-            (ItemContent::Treatment(x), _) => x.label = label.clone(),
+            (ItemContent::Treatment(x), extra) => {
+                x.label = label.clone();
+                if let Extra::Instruction((r, span)) = extra {
+                    x.posology.text = self
+                        .resolve(&r)
+                        .or_else(|| Some(self.collapse(span)).filter(|s| !s.is_empty()));
+                }
+            }
             (ItemContent::Allergy(a), Extra::Reaction(r)) => {
                 a.agent_label = label.clone();
                 a.reaction_label = self.resolve(&r).filter(|s| s != "-");
@@ -2426,6 +2473,20 @@ enum Extra<'a> {
         text_value: Option<(Ref<'a>, (usize, usize))>,
         value_label: Ref<'a>,
     },
+    /// A treatment's patient instruction (`Posology::text`): the `text` of the act.
+    Instruction(TextRef<'a>),
+}
+
+/// A `text` element: its first `reference/@value` and the `log` range of its own text.
+type TextRef<'a> = (Ref<'a>, (usize, usize));
+
+/// An `act` under a treatment's `entryRelationship` (reason or patient instruction).
+struct TreatmentAct<'a> {
+    code: Option<CodeRef<'a>>,
+    /// Has the PCC patient-instructions templateId.
+    instruction: bool,
+    /// The first `text` child.
+    text: Option<TextRef<'a>>,
 }
 
 /// `code_of` as slices of the input (an owned [`Code`] only for what goes in the model).

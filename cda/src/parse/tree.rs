@@ -878,6 +878,17 @@ impl Ctx<'_, '_> {
             .and_then(|o| child(o, "value"))
             .and_then(|v| v.attr("value"))
             .map(|v| v == "true");
+        // FR-Instructions-au-patient: the first `entryRelationship/act` with the PCC templateId;
+        // its `text/reference` resolved in the narrative, else the text's own content.
+        let instruction = sa
+            .children_named(NS, "entryRelationship")
+            .filter_map(|r| child(r, "act"))
+            .find(|&a| has_template(a, TEMPLATE_PATIENT_INSTRUCTIONS))
+            .and_then(|a| child(a, "text"))
+            .and_then(|t| {
+                self.resolve(Some(t))
+                    .or_else(|| Some(deep_text_of(t)).filter(|s| !s.is_empty()))
+            });
         let item = Treatment {
             id: entry_id(sa),
             label: label.clone(),
@@ -892,7 +903,7 @@ impl Ctx<'_, '_> {
                 dose: low.and_then(|l| l.attr("value")).map(str::to_owned),
                 unit: low.and_then(|l| l.attr("unit")).map(str::to_owned),
                 period,
-                text: None,
+                text: instruction,
             },
             route: child_code(sa, "routeCode"),
             reason: sa

@@ -233,6 +233,44 @@ fn reason(x: &mut Xml, c: &Code, ref_id: &str) {
     x.close("entryRelationship");
 }
 
+/// The free-text posology carried as a patient instruction, if any: [`Posology::text`] when it
+/// has something to show (a blank text would resolve to nothing on the way back).
+fn instruction(p: &Posology) -> Option<&str> {
+    p.text.as_deref().filter(|t| !t.trim().is_empty())
+}
+
+/// FR-Instructions-au-patient (IHE PCC Patient Medication Instructions
+/// `1.3.6.1.4.1.19376.1.5.3.1.4.3`, CCD `2.16.840.1.113883.10.20.1.49`, CI-SIS
+/// `1.2.250.1.213.1.1.3.33`) in a FR-Traitement: `entryRelationship SUBJ inversionInd="true"`,
+/// `act ACT/INT`, code `PINSTRUCT` (IHEActCode), `text/reference` to the narrative posology,
+/// `statusCode completed` (schematrons `E_instructionsPatient_int/_fr`, `E_medications_fr`; the
+/// ANS eP-MED-DM example's form).
+fn patient_instructions(x: &mut Xml, ref_id: &str) {
+    x.open(
+        "entryRelationship",
+        &[("typeCode", "SUBJ"), ("inversionInd", "true")],
+    );
+    x.open("act", &[("classCode", "ACT"), ("moodCode", "INT")]);
+    x.templates(&[
+        "2.16.840.1.113883.10.20.1.49",
+        TEMPLATE_PATIENT_INSTRUCTIONS,
+        "1.2.250.1.213.1.1.3.33",
+    ]);
+    x.code(
+        "code",
+        &Code::named(
+            "PINSTRUCT",
+            "1.3.6.1.4.1.19376.1.5.3.2",
+            "Instructions au patient",
+            "IHEActCode",
+        ),
+    );
+    reference(x, "text", ref_id);
+    x.empty("statusCode", &[("code", "completed")]);
+    x.close("act");
+    x.close("entryRelationship");
+}
+
 impl Vsm {
     /// A VSM from a header and a summary.
     pub fn new(mut header: Header, summary: VsmSummary) -> Self {
@@ -911,7 +949,10 @@ impl Vsm {
                     cell(&date_fr(&t.start)),
                     cell(&date_fr(&t.end)),
                     idcell(&format!("med-{n}-pdt"), &t.label),
-                    cell(&t.posology.display()),
+                    match instruction(&t.posology) {
+                        Some(_) => idcell(&format!("med-{n}-poso"), &t.posology.display()),
+                        None => cell(&t.posology.display()),
+                    },
                     match &t.route {
                         Some(r) => idcell(&format!("med-{n}-voie"), &r.display),
                         None => cell("-"),
@@ -1011,6 +1052,9 @@ impl Vsm {
             x.close("consumable");
             if let Some(r) = &t.reason {
                 reason(x, r, &format!("med-{n}-motif"));
+            }
+            if instruction(&t.posology).is_some() {
+                patient_instructions(x, &format!("med-{n}-poso"));
             }
             if let Some(b) = t.ald {
                 x.open("entryRelationship", &[("typeCode", "COMP")]);
@@ -1139,4 +1183,57 @@ fn pdf_copy_section(x: &mut Xml, pdf: &[u8]) -> Result<()> {
     x.close("entry");
     section_end(x);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A treatment's `Posology::text` is written as a FR-Instructions-au-patient entry whose
+    /// `text/reference` points at the narrative posology cell; without text (or blank), neither
+    /// the entry nor the cell's `ID` is written and the cell shows `display()`.
+    #[test]
+    fn posology_text_is_written_as_a_patient_instruction() {
+        let mut vsm = crate::examples::manual_vsm(VsmVersion::V2013);
+        assert_eq!(
+            vsm.summary.traitements[0].posology.text.as_deref(),
+            Some("1 cp/j")
+        );
+        assert_eq!(vsm.summary.traitements[1].posology.text, None);
+        let xml = vsm.to_xml().unwrap();
+        assert!(xml.contains(r#"<content ID="med-1-poso">1 cp/j</content>"#));
+        assert!(!xml.contains("med-2-poso"));
+        assert!(xml.contains(&format!(
+            "<td>{}</td>",
+            vsm.summary.traitements[1].posology.display()
+        )));
+        let at = xml.find(r#"<entryRelationship typeCode="SUBJ" inversionInd="true">"#);
+        let act = &xml[at.unwrap()..];
+        let act = &act[..act.find("</entryRelationship>").unwrap()];
+        for part in [
+            r#"<act classCode="ACT" moodCode="INT">"#,
+            r#"<templateId root="2.16.840.1.113883.10.20.1.49"/>"#,
+            r#"<templateId root="1.3.6.1.4.1.19376.1.5.3.1.4.3"/>"#,
+            r#"<templateId root="1.2.250.1.213.1.1.3.33"/>"#,
+            r#"code="PINSTRUCT""#,
+            r#"codeSystem="1.3.6.1.4.1.19376.1.5.3.2""#,
+            r##"<reference value="#med-1-poso"/>"##,
+            r#"<statusCode code="completed"/>"#,
+        ] {
+            assert!(act.contains(part), "{part} not in {act}");
+        }
+        assert_eq!(xml.matches("PINSTRUCT").count(), 1);
+        // Inside the PLAVIX substanceAdministration, after its consumable.
+        let sa = xml.find("63564053").unwrap();
+        let consumable = sa + xml[sa..].find("</consumable>").unwrap();
+        let end = sa + xml[sa..].find("</substanceAdministration>").unwrap();
+        let instr = xml.find("PINSTRUCT").unwrap();
+        assert!(consumable < instr && instr < end);
+        for blank in ["", "  "] {
+            vsm.summary.traitements[0].posology.text = Some(blank.into());
+            let xml = vsm.to_xml().unwrap();
+            assert!(!xml.contains("PINSTRUCT"));
+            assert!(!xml.contains("med-1-poso"));
+        }
+    }
 }

@@ -233,6 +233,11 @@ impl Habitus {
     }
 }
 
+/// templateId of the IHE PCC "Patient Medication Instructions" entry
+/// (FR-Instructions-au-patient), which carries [`Posology::text`] in a FR-Traitement
+/// (schematrons `E_instructionsPatient_int`, `E_medications_fr`).
+pub const TEMPLATE_PATIENT_INSTRUCTIONS: &str = "1.3.6.1.4.1.19376.1.5.3.1.4.3";
+
 /// A posology.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -243,7 +248,9 @@ pub struct Posology {
     pub unit: Option<String>,
     /// Period between intakes: (value, UCUM unit), e.g. ("1", "d").
     pub period: Option<(String, String)>,
-    /// Text shown (e.g. "1 cp/j"); generated from the above when absent.
+    /// Text shown (e.g. "1 cp/j"); generated from the above when absent. Written as a patient
+    /// instruction ([`TEMPLATE_PATIENT_INSTRUCTIONS`]) pointing at the narrative posology cell,
+    /// and read back from it (narrative whitespace collapsed).
     pub text: Option<String>,
 }
 
