@@ -938,9 +938,19 @@ impl<'a> Tokenizer<'a> {
         for i in 0..self.attrs.len() {
             let prefix = self.attr_prefixes[i];
             if !prefix.is_empty() {
-                self.attrs[i].ns = self.lookup(prefix).filter(|id| *id != 0).ok_or_else(|| {
+                let ns = self.lookup(prefix).filter(|id| *id != 0).ok_or_else(|| {
                     self.malformed(format!("undeclared attribute prefix {prefix:?}"))
                 })?;
+                self.attrs[i].ns = ns;
+                // Namespaces in XML 1.0 §6.3: no two attributes with the same expanded name
+                // (two prefixes bound to one URI).
+                let name = self.attrs[i].name;
+                if self.attrs[..i].iter().any(|a| a.ns == ns && a.name == name) {
+                    return Err(self.malformed(format!(
+                        "duplicate attribute {{{}}}{name}",
+                        self.namespaces.get(ns as usize - 1).map_or("", |u| u)
+                    )));
+                }
             }
         }
         self.pos = after;
@@ -1025,7 +1035,10 @@ impl<'a> Tokenizer<'a> {
             self.pos = end + 3;
             return Ok(Some(text));
         }
-        if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"DOCTYPE") {
+        if rest
+            .get(2..9)
+            .is_some_and(|k| k.eq_ignore_ascii_case(b"DOCTYPE"))
+        {
             return Err(NetError::XmlDoctype);
         }
         Err(self.malformed("markup declaration other than a comment or CDATA"))
@@ -1131,7 +1144,11 @@ impl<'a> Tokenizer<'a> {
                 }
                 self.pos = end;
                 if self.open.is_empty() {
-                    if b[at..end].iter().all(|&c| lex::ws(c)) {
+                    if b.get(at..end)
+                        .unwrap_or_default()
+                        .iter()
+                        .all(|&c| lex::ws(c))
+                    {
                         continue;
                     }
                     return Err(self.malformed("text outside the root element"));
@@ -2082,6 +2099,7 @@ mod tests {
             "<a>& b</a>",
             "<a x=\"&#xD800;\"/>",
             "<a x=\"\u{1}\"/>",
+            "<a xmlns:p=\"urn:x\" xmlns:q=\"urn:x\" p:x=\"1\" q:x=\"2\"/>",
             "<a><!-- a -- b --></a>",
             "<a><!-- a ---></a>",
             "<a>x]]>y</a>",
@@ -2094,6 +2112,7 @@ mod tests {
             );
         }
         assert!(p("<a></a >").is_ok());
+        assert!(p("<a xmlns:p=\"urn:x\" xmlns:q=\"urn:y\" p:x=\"1\" q:x=\"2\" x=\"3\"/>").is_ok());
         assert_eq!(p("<a>x]]y]>z]</a>").unwrap().text(), "x]]y]>z]");
         assert!(p("<a><?pi?><?pi x?></a>").is_ok());
         assert!(p("<é:ü xmlns:é=\"urn:x\" ß=\"1\"/>").is_ok());

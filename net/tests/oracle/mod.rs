@@ -95,8 +95,6 @@ fn deliberate(e: &roxmltree::Error) -> bool {
         // An XML declaration after white space or a comment, before the root (seen in the wild:
         // `insi/wsdl/medimail.wsdl`).
         UnexpectedDeclaration(_)
-            // Two prefixes bound to one URI for the same local name: we compare qualified names.
-            | DuplicatedAttribute(..)
             // Non-ASCII name characters outside the XML name ranges, left to the UTF-8 check.
             | InvalidName(_)
             // Control characters in text, comments and processing instructions (the one XML 1.0
