@@ -224,7 +224,9 @@ segur_result segur_last_error_message(char *buf, size_t cap, size_t *out_len);
 
 // The details of the last failed call **on this thread**, as JSON (schema
 // `include/schema/error_details.json`): `{code, name, message, subcode, service_code,
-// proposal, retryable}`; `code` is 0 when no call failed yet.
+// proposal, reason, retryable}`; `code` is 0 when no call failed yet. `reason` is set for
+// `SEGUR_RESULT_NOT_SENT` only: `{"kind":"no_dmp"|"closed"|"feeding_opposed"|
+// "traits_mismatch","fields":[...]}` (DMP/CONF.01, CONF.09).
 //
 // On success `*details_out` receives a new `segur_buf` the caller frees with
 // `segur_buf_free`. Does not change the last error. Thread-safe (thread-local state).
@@ -500,6 +502,22 @@ segur_result segur_dmp_status_async(const segur_client *client,
                                     size_t practitioner_json_len,
                                     segur_callback callback,
                                     void *user_data);
+
+// DMP/CONF.01: a TD0.2 now, and the practitioner's confirmation of the traits mismatch it
+// reports, recorded in the journal; `segur_dmp_send` and `segur_dmp_retry` then send for this
+// patient as long as TD0.2 reports exactly this mismatch (a different one needs a new
+// confirmation). Blocking.
+//
+// `practitioner_json` may be NULL (configured default). On success `*confirmation_out`
+// receives the `DmpTraitsConfirmation` JSON (`{"fields":["prenoms"],"practitioner":"…",
+// "at":"…"}`, `include/schema/dmp_traits_confirmation.json`) in a new `segur_buf` (caller
+// frees). `SEGUR_RESULT_INVALID_INPUT` when TD0.2 reports no mismatch. Thread-safe.
+segur_result segur_dmp_confirm_traits(const segur_client *client,
+                                      const uint8_t *local_id,
+                                      size_t local_id_len,
+                                      const uint8_t *practitioner_json,
+                                      size_t practitioner_json_len,
+                                      segur_buf **confirmation_out);
 
 // TD0.3 AJOUT: authorizes the practitioner on the patient's DMP with the patient's consent
 // (`consent_json`: `DmpConsent`, `{"mode":"oral"|"ecrit"|"representant_legal",

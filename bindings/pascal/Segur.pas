@@ -116,6 +116,7 @@ function segur_journal_query(client: PSegurClient; query_json: PByte; query_json
 function segur_journal_export_csv(client: PSegurClient; query_json: PByte; query_json_len: NativeUInt; csv_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_dmp_status(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; status_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_dmp_status_async(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; callback: TSegurCallback; user_data: Pointer): TSegurResult; cdecl; external SEGUR_LIB;
+function segur_dmp_confirm_traits(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; confirmation_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_dmp_authorize(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; consent_json: PByte; consent_json_len: NativeUInt; access_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_dmp_revoke(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; access_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
 function segur_dmp_authorizations(client: PSegurClient; local_id: PByte; local_id_len: NativeUInt; practitioner_json: PByte; practitioner_json_len: NativeUInt; authorizations_out: PPSegurBuf): TSegurResult; cdecl; external SEGUR_LIB;
@@ -142,6 +143,7 @@ type
     FCode: Cardinal;
     FProposal: string;
     FSubcode: string;
+    FNotSentReason: string;
     FDetails: string;
   public
     constructor CreateCode(ACode: Cardinal; const AMessage: string; const ADetails: string);
@@ -153,6 +155,10 @@ type
     { For a service fault or refusal: the SOAP subcode or the DMP / XDS registry code
       (e.g. DMP_ACCES_NON_AUTORISE); '' otherwise. }
     property Subcode: string read FSubcode;
+    { For SEGUR_RESULT_NOT_SENT (106): why nothing was sent, 'no_dmp', 'closed',
+      'feeding_opposed' (DMP/CONF.09) or 'traits_mismatch' (DMP/CONF.01: the differing trait
+      codes are in Details, member reason.fields; confirm with DmpConfirmTraits); '' otherwise. }
+    property NotSentReason: string read FNotSentReason;
     { The error details JSON (include/schema/error_details.json). }
     property Details: string read FDetails;
   end;
@@ -212,6 +218,10 @@ type
     function DmpStatus(const LocalId: string; const PractitionerJson: string = ''): string;
     (* TD0.3 AJOUT with the patient's consent (ConsentJson: '{"mode":"oral"}'...): DmpAccess JSON. *)
     function DmpAuthorize(const LocalId, ConsentJson: string; const PractitionerJson: string = ''): string;
+    (* DMP/CONF.01: confirms the traits mismatch TD0.2 reports (recorded in the journal), so that
+      DmpSend / DmpRetry send for this patient: DmpTraitsConfirmation JSON ('{"fields":
+      ["prenoms"],...}'). Raises code 100 when there is no mismatch. *)
+    function DmpConfirmTraits(const LocalId: string; const PractitionerJson: string = ''): string;
     { TD0.3 SUPPRESSION: DmpAccess JSON. }
     function DmpRevoke(const LocalId: string; const PractitionerJson: string = ''): string;
     { The professionals authorised on the patient's DMP: JSON array of DmpAuthorizationView. }
@@ -346,6 +356,7 @@ begin
   FDetails := ADetails;
   FProposal := JsonStringField(ADetails, 'proposal');
   FSubcode := JsonStringField(ADetails, 'subcode');
+  FNotSentReason := JsonStringField(ADetails, 'kind');
 end;
 
 class function ESegurError.FromLast(ACode: Cardinal): ESegurError;
@@ -652,6 +663,18 @@ begin
   P := UTF8String(PractitionerJson);
   B := nil;
   SegurCheck(segur_dmp_status(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
+  Result := SegurTakeBuf(B);
+end;
+
+function TSegurClient.DmpConfirmTraits(const LocalId: string; const PractitionerJson: string): string;
+var
+  L, P: UTF8String;
+  B: PSegurBuf;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  B := nil;
+  SegurCheck(segur_dmp_confirm_traits(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P), @B));
   Result := SegurTakeBuf(B);
 end;
 

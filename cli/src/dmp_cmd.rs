@@ -35,9 +35,10 @@ fn practitioner(segur: &Segur, purpose: Option<&str>) -> Result<Practitioner, Se
 fn fail(out: &Out, e: &SegurError) -> u8 {
     if out.json {
         let codes = e.service_codes().map(|(a, b)| json!([a, b]));
+        let reason = e.not_sent_reason().map(|r| to_json(&r));
         out.json(&json!({
             "ok": false,
-            "error": {"kind": e.code(), "code": e.code() as u32, "message": e.to_string(), "service_codes": codes}
+            "error": {"kind": e.code(), "code": e.code() as u32, "message": e.to_string(), "service_codes": codes, "reason": reason}
         }));
     } else {
         eprintln!("error: {e}");
@@ -159,10 +160,29 @@ pub async fn status(out: &Out, t: Target<'_>) -> u8 {
                     "\nwarning (DMP/CONF.01): the DMP's traits differ from ours on: {}",
                     st.traits_mismatch.join(", ")
                 ));
+                t.push_str(if st.traits_confirmed {
+                    " (confirmed: feeding goes on)"
+                } else {
+                    "\nfeeding is stopped until you check the identity and confirm: segur dmp confirm-traits <INS>"
+                });
             }
             t
         };
         Ok((json!({"ok": true, "status": to_json(&st)}), text))
+    })
+    .await
+}
+
+/// `segur dmp confirm-traits <INS>`: DMP/CONF.01 confirmation of the mismatch TD0.2 reports.
+pub async fn confirm_traits(out: &Out, t: Target<'_>) -> u8 {
+    with_patient(out, &t, |s, id, who| async move {
+        let c = s.dmp_confirm_traits(&id, &who).await?;
+        let text = format!(
+            "Traits mismatch confirmed by {} ({}); documents of this patient will be sent (segur dmp retry for those refused).",
+            c.practitioner,
+            c.fields.join(", ")
+        );
+        Ok((json!({"ok": true, "confirmation": to_json(&c)}), text))
     })
     .await
 }
@@ -252,10 +272,11 @@ pub async fn retry(out: &Out, unique_id: &str, net: &NetArgs) -> u8 {
         let segur = open(net)?;
         let who = practitioner(&segur, None)?;
         let v = segur.dmp_retry(unique_id, &who).await?;
-        Ok((
-            json!({"ok": true, "sent": to_json(&v)}),
-            format!("{}: {}", v.unique_id, v.status_label),
-        ))
+        let mut text = format!("{}: {}", v.unique_id, v.status_label);
+        if v.already_registered {
+            text.push_str(" (already registered by an earlier send whose answer was lost)");
+        }
+        Ok((json!({"ok": true, "sent": to_json(&v)}), text))
     }
     .await;
     finish(out, r)
@@ -352,6 +373,14 @@ pub fn dashboard(out: &Out, status: Option<&str>, config: &Path) -> u8 {
                 r.status_label,
                 r.unique_id
             ));
+            match r.not_sent_reason.as_deref() {
+                Some("traits_mismatch") => text.push_str(&format!(
+                    "  [blocked, DMP/CONF.01: traits differ ({}); segur dmp confirm-traits]",
+                    r.traits_mismatch.join(", ")
+                )),
+                Some(reason) => text.push_str(&format!("  [not sent: {reason}]")),
+                None => {}
+            }
         }
         Ok((json!({"ok": true, "documents": to_json(&rows)}), text))
     })();

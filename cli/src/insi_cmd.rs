@@ -421,7 +421,7 @@ pub async fn sandbox(out: &Out, dir: PathBuf, port_base: u16, outage: bool) -> u
             sb.insi_url().replace("/lps", "/sandbox/insi/faults")
         );
         println!(
-            "DMP faults: POST https://{}/sandbox/dmp/faults with fault=soap|off, delay_ms=N or malformed=on|off",
+            "DMP faults: POST https://{}/sandbox/dmp/faults with fault=soap|off, delay_ms=N, malformed=on|off or lost_answers=N",
             sb.dmp_addr()
         );
         println!("press Ctrl-C to stop");

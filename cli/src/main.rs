@@ -190,6 +190,9 @@ enum DmpCommand {
     Revoke(PatientArgs),
     /// Who is authorised on the patient's DMP.
     Authorizations(PatientArgs),
+    /// DMP/CONF.01: confirm the traits mismatch TD0.2 reports (checked against the patient's
+    /// identity), so that feeding goes on; a different mismatch later needs a new confirmation.
+    ConfirmTraits(PatientArgs),
     /// Send a CDA document (TD0.2 first; refused locally when there is no DMP, it is closed or
     /// the patient opposed feeding). The patient is the document's INS.
     Send {
@@ -449,6 +452,7 @@ async fn dmp(out: &Out, c: DmpCommand) -> u8 {
         },
         DmpCommand::Revoke(p) => dmp_cmd::authorize(out, target(&p), "", true).await,
         DmpCommand::Authorizations(p) => dmp_cmd::authorizations(out, target(&p)).await,
+        DmpCommand::ConfirmTraits(p) => dmp_cmd::confirm_traits(out, target(&p)).await,
         DmpCommand::Send {
             file,
             mask_ps,

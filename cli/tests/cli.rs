@@ -463,6 +463,94 @@ fn dmp_commands_against_the_sandbox_process() {
     ]);
     ok(&o);
     assert_eq!(json(&o)["status"]["feed_blocked"], "feeding_opposed");
+    // DMP/CONF.01: the DMP knows NESSI NATHALIE as RUTH. The send is refused with the reason
+    // as data, the document stays in the outbox; once confirmed, retry sends it.
+    ok(&segur(&[
+        "dmp",
+        "qualify",
+        "IPP-NN",
+        "--nom",
+        "NESSI",
+        "--prenoms",
+        "NATHALIE",
+        "--sexe",
+        "F",
+        "--naissance",
+        "1977-07-14",
+        "--config",
+        config,
+    ]));
+    const NESSI: &str = "277076322082910";
+    let o = segur(&["--json", "dmp", "status", NESSI, "--config", config]);
+    ok(&o);
+    assert_eq!(
+        json(&o)["status"]["traits_confirmed"],
+        false,
+        "{}",
+        json(&o)
+    );
+    req["patient"] = "IPP-NN".into();
+    std::fs::write(&request, req.to_string()).unwrap();
+    let vsm_nn = dir.path().join("vsm-nn.xml");
+    ok(&segur(&[
+        "cda",
+        "vsm",
+        "build",
+        request.to_str().unwrap(),
+        "-o",
+        vsm_nn.to_str().unwrap(),
+        "--config",
+        config,
+    ]));
+    let o = segur(&[
+        "--json",
+        "dmp",
+        "send",
+        vsm_nn.to_str().unwrap(),
+        "--config",
+        config,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = &json(&o)["error"];
+    assert_eq!(err["code"], 106, "{err}");
+    assert_eq!(err["reason"]["kind"], "traits_mismatch", "{err}");
+    assert_eq!(err["reason"]["fields"][0], "prenoms", "{err}");
+    let o = segur(&["--json", "dmp", "dashboard", "--config", config]);
+    ok(&o);
+    let rows = json(&o)["documents"].as_array().unwrap().clone();
+    let blocked = rows
+        .iter()
+        .find(|r| r["ins"] == NESSI)
+        .expect("the refused document is kept in the outbox");
+    assert_eq!(blocked["not_sent_reason"], "traits_mismatch", "{blocked}");
+    let uid = blocked["unique_id"].as_str().unwrap().to_owned();
+    ok(&segur(&[
+        "--json",
+        "dmp",
+        "confirm-traits",
+        NESSI,
+        "--config",
+        config,
+    ]));
+    ok(&segur(&["dmp", "retry", &uid, "--config", config]));
+    ok(&segur(&[
+        "dmp",
+        "authorize",
+        NESSI,
+        "--consent",
+        "--config",
+        config,
+    ]));
+    let o = segur(&[
+        "--json", "dmp", "find", NESSI, "--type", "SYNTH", "--config", config,
+    ]);
+    ok(&o);
+    assert_eq!(
+        json(&o)["documents"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        json(&o)
+    );
 }
 
 #[test]

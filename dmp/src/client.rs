@@ -38,7 +38,7 @@ use crate::habilitations::{
     self, AuthorizationAction, AuthorizationEntry, SetAuthorizationOutcome,
 };
 use crate::mtom::{self, Attachment, MtomLimits, Multipart};
-use crate::patients::{self, DmpStatus, Td02Request};
+use crate::patients::{self, DmpStatus, Td02Request, TraitsAcknowledgement};
 use crate::settings::{DmpSettings, StructureSettings};
 use crate::vihf;
 use crate::xds::{
@@ -76,6 +76,7 @@ impl DmpUser {
         Acting {
             user: self,
             purpose,
+            traits_ack: None,
         }
     }
 
@@ -97,13 +98,27 @@ impl DmpUser {
     }
 }
 
-/// A user and the purpose of use of one call (VIHF `purposeofuse`, `dmp.md` §4).
+/// A user and the purpose of use of one call (VIHF `purposeofuse`, `dmp.md` §4), with the
+/// user's confirmation of a traits mismatch when feeding ([`Acting::confirming`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Acting<'a> {
     /// The user.
     pub user: &'a DmpUser,
     /// The purpose of use.
     pub purpose: vihf::PurposeOfUse,
+    /// The confirmation of the traits mismatch TD0.2 reports, if any (DMP/CONF.01): without
+    /// one covering exactly that mismatch, [`DmpClient::send`] and
+    /// [`DmpClient::feed_permit`] refuse with [`FeedBlocked::TraitsMismatch`](crate::patients::FeedBlocked::TraitsMismatch).
+    pub traits_ack: Option<&'a TraitsAcknowledgement>,
+}
+
+impl<'a> Acting<'a> {
+    /// The same call, with the user's confirmation of a traits mismatch (DMP/CONF.01). It is
+    /// used only if it covers exactly the mismatch TD0.2 reports for this patient.
+    pub fn confirming(mut self, ack: &'a TraitsAcknowledgement) -> Self {
+        self.traits_ack = Some(ack);
+        self
+    }
 }
 
 impl<'a> From<&'a DmpUser> for Acting<'a> {
@@ -112,6 +127,7 @@ impl<'a> From<&'a DmpUser> for Acting<'a> {
         Acting {
             user,
             purpose: vihf::PurposeOfUse::Normal,
+            traits_ack: None,
         }
     }
 }
@@ -206,10 +222,15 @@ pub struct SendReceipt {
     pub replaced_entry_uuid: Option<String>,
     /// Success (with warnings) or partial success.
     pub outcome: xds::Outcome,
+    /// Set when the registry already held this very document (same uniqueId, size and SHA-1
+    /// hash): an earlier send whose answer was lost (ITI TF-3 `XDSDuplicateUniqueIdInRegistry`
+    /// on the retry). Its entryUUID; nothing was registered again.
+    pub already_registered: Option<String>,
 }
 
 /// A TD0.2 answer that allows feeding one patient's DMP by one professional (the DMP exists,
-/// is open, no opposition to feeding: DMP/CONF.01, DMP/CONF.09), for [`FeedPermit::MAX_AGE`].
+/// is open, no opposition to feeding, traits matching or their mismatch confirmed: DMP/CONF.01,
+/// DMP/CONF.09), for [`FeedPermit::MAX_AGE`].
 /// Only [`DmpClient::feed_permit`] makes one; [`DmpClient::send_with_permit`] uses it to send a
 /// batch of documents for that patient with one TD0.2. Its `Debug` shows no patient identity.
 #[derive(Clone)]
@@ -637,9 +658,16 @@ impl DmpClient {
     // ---- ITI-41 --------------------------------------------------------------------------
 
     /// Sends a document (TD2.1/2.2, ITI-41 with MTOM): TD0.2 first — [`DmpError::NotSent`]
-    /// without any ITI-41 when there is no DMP, it is closed, or the patient opposed feeding
-    /// (DMP/CONF.09); a replacement finds the earlier version's entryUUID with GetDocuments
+    /// without any ITI-41 when there is no DMP, it is closed, the patient opposed feeding
+    /// (DMP/CONF.09), or the DMP's traits differ from ours and `who` carries no
+    /// [`TraitsAcknowledgement`] of exactly that mismatch ([`Acting::confirming`],
+    /// DMP/CONF.01); a replacement finds the earlier version's entryUUID with GetDocuments
     /// (RPLC). The submission set is signed (XAdES, `dmp.md` §6).
+    ///
+    /// When the registry answers that the uniqueId is already registered (an earlier send whose
+    /// answer was lost), GetDocuments checks what it holds: the same size and SHA-1 hash make
+    /// the send a success ([`SendReceipt::already_registered`]); anything else is
+    /// [`DmpError::DuplicateDiffers`].
     pub async fn send<'a>(
         &self,
         who: impl Into<Acting<'a>>,
@@ -650,14 +678,14 @@ impl DmpClient {
         // Everything that can be checked locally is checked before the first request.
         let prepared = self.prepare(patient, document)?;
         let permit = self.feed_permit(who, patient).await?;
-        self.submit(who, patient, document, prepared, &permit.status)
-            .await
+        self.submit(who, patient, document, prepared, &permit).await
     }
 
     /// TD0.2, kept as a [`FeedPermit`] for sending several documents of this patient with
     /// [`DmpClient::send_with_permit`] (DMP/CONF.01: "TD0.2 at least once before feeding").
-    /// [`DmpError::NotSent`] when there is no DMP, it is closed, or the patient opposed
-    /// feeding (DMP/CONF.09).
+    /// [`DmpError::NotSent`] when there is no DMP, it is closed, the patient opposed
+    /// feeding (DMP/CONF.09), or the traits differ and `who` does not confirm exactly that
+    /// mismatch (DMP/CONF.01, [`Acting::confirming`]).
     pub async fn feed_permit<'a>(
         &self,
         who: impl Into<Acting<'a>>,
@@ -665,7 +693,9 @@ impl DmpClient {
     ) -> Result<FeedPermit> {
         let who = who.into();
         let status = self.status(who, patient).await?;
-        status.check_feed().map_err(DmpError::NotSent)?;
+        status
+            .check_feed_acknowledged(patient, who.traits_ack)
+            .map_err(DmpError::NotSent)?;
         Ok(FeedPermit {
             status,
             patient_cx: patient.ins().to_cx_xds(),
@@ -689,8 +719,7 @@ impl DmpClient {
         let who = who.into();
         permit.check(who.user, patient)?;
         let prepared = self.prepare(patient, document)?;
-        self.submit(who, patient, document, prepared, &permit.status)
-            .await
+        self.submit(who, patient, document, prepared, permit).await
     }
 
     /// The local checks of a send (size, CDA metadata, the document's patient) and its
@@ -730,16 +759,17 @@ impl DmpClient {
         })
     }
 
-    /// RPLC look-up, then ITI-41, once feeding is allowed by `status`.
+    /// RPLC look-up, then ITI-41, once feeding is allowed by `permit` (checked when it was
+    /// made: only [`DmpClient::feed_permit`] makes one).
     async fn submit(
         &self,
         who: Acting<'_>,
         patient: &QualifiedIdentity,
         document: &DmpDocument,
         prepared: Prepared,
-        status: &DmpStatus,
+        permit: &FeedPermit,
     ) -> Result<SendReceipt> {
-        status.check_feed().map_err(DmpError::NotSent)?;
+        let status = &permit.status;
         let Prepared {
             unique_id,
             patient_cx,
@@ -747,7 +777,30 @@ impl DmpClient {
         } = prepared;
         let mut replaced = None;
         if let Some(uid) = &document.replaces {
-            let current = self.current_entry(who, patient, uid).await?;
+            let current = match self.current_entry(who, patient, uid).await {
+                Ok(c) => c,
+                // The earlier version is no longer current: maybe because this very document
+                // replaced it in a send whose answer was lost.
+                Err(e @ DmpError::DocumentNotFound { .. }) => {
+                    return match self
+                        .already_registered(who, patient, &unique_id, document)
+                        .await?
+                    {
+                        Some(entry) => Ok(SendReceipt {
+                            status: status.clone(),
+                            unique_id,
+                            submission_set_unique_id: String::new(),
+                            replaced_entry_uuid: None,
+                            outcome: xds::Outcome::Success {
+                                warnings: Vec::new(),
+                            },
+                            already_registered: Some(entry.entry_uuid),
+                        }),
+                        None => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            };
             submission = submission.replacing(&current.entry_uuid);
             replaced = Some(current.entry_uuid);
         }
@@ -756,7 +809,7 @@ impl DmpClient {
         let mut pnr = ProvideAndRegister::new(ss, vec![submission])?;
         pnr.sign(self.inner.signer.as_ref(), Utc::now())?;
         let message = pnr.to_message()?;
-        let outcome = self
+        let sent = self
             .call(
                 who,
                 Call {
@@ -770,14 +823,58 @@ impl DmpClient {
                 },
                 |r| registry_outcome(&RegistryResponse::read(&r.reply.payload)?),
             )
-            .await?;
+            .await;
+        let (outcome, already_registered) = match sent {
+            Ok(outcome) => (outcome, None),
+            Err(DmpError::Registry(errors)) if is_duplicate(&errors) => {
+                match self
+                    .already_registered(who, patient, &unique_id, document)
+                    .await?
+                {
+                    Some(entry) => (
+                        xds::Outcome::Success {
+                            warnings: Vec::new(),
+                        },
+                        Some(entry.entry_uuid),
+                    ),
+                    None => return Err(DmpError::DuplicateDiffers { unique_id }),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         Ok(SendReceipt {
             status: status.clone(),
             unique_id,
             submission_set_unique_id: ss_unique_id,
             replaced_entry_uuid: replaced,
             outcome,
+            already_registered,
         })
+    }
+
+    /// ITI-18 GetDocuments by uniqueId: the current entry of `unique_id` when it is exactly
+    /// `document` (same size and SHA-1 hash, ITI TF-3 §4.2.3.2.4), None when the registry holds
+    /// nothing current under it or something else. Errors of the query itself are returned.
+    async fn already_registered(
+        &self,
+        who: Acting<'_>,
+        patient: &QualifiedIdentity,
+        unique_id: &str,
+        document: &DmpDocument,
+    ) -> Result<Option<DocumentEntry>> {
+        let entries = self
+            .get_documents(who, patient, &[unique_id.to_owned()])
+            .await?;
+        let size = document.bytes.len() as u64;
+        let hash = sha1_hex(&document.bytes);
+        Ok(entries.into_iter().find(|e| {
+            e.unique_id == unique_id
+                && (e.status.is_none() || e.is_approved())
+                && e.size == Some(size)
+                && e.hash
+                    .as_deref()
+                    .is_some_and(|h| h.trim().eq_ignore_ascii_case(&hash))
+        }))
     }
 
     // ---- ITI-18 --------------------------------------------------------------------------
@@ -935,11 +1032,7 @@ impl DmpClient {
             ));
         }
         if let Some(h) = &entry.hash {
-            let got: String = sha1::Sha1::digest(&doc.content)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            if !h.trim().eq_ignore_ascii_case(&got) {
+            if !h.trim().eq_ignore_ascii_case(&sha1_hex(&doc.content)) {
                 return Err(DmpError::Malformed(
                     "the retrieved document's hash differs from its metadata".into(),
                 ));
@@ -980,7 +1073,23 @@ impl DmpClient {
         .await
     }
 
-    /// TD3.3b: visibility to the patient and legal representatives.
+    /// TD3.3b: visibility to the patient only (`INVISIBLE_PATIENT` set or cleared); the other
+    /// confidentiality codes in force in the registry (`MASQUE_PS`,
+    /// `INVISIBLE_REPRESENTANTS_LEGAUX`) are kept.
+    pub async fn set_patient_visibility<'a>(
+        &self,
+        who: impl Into<Acting<'a>>,
+        patient: &QualifiedIdentity,
+        unique_id: &str,
+        visible: bool,
+    ) -> Result<xds::Outcome> {
+        self.change_confidentiality(who.into(), patient, unique_id, |c| {
+            c.visibility.patient = visible
+        })
+        .await
+    }
+
+    /// TD3.3b: visibility to the patient and legal representatives (both set as given).
     pub async fn set_visibility<'a>(
         &self,
         who: impl Into<Acting<'a>>,
@@ -1313,6 +1422,27 @@ pub fn registry_outcome(response: &RegistryResponse) -> Result<xds::Outcome> {
     }
 }
 
+/// Lower-case hex SHA-1, the XDS `hash` (ITI TF-3 §4.2.3.2.4).
+fn sha1_hex(bytes: &[u8]) -> String {
+    sha1::Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether an ITI-41 failure says the uniqueId is already registered (ITI TF-3 §4.2.4.1):
+/// identical (`XDSDuplicateUniqueIdInRegistry`) or not (`XDSNonIdenticalHash`/`Size`).
+fn is_duplicate(errors: &xds::RegistryErrors) -> bool {
+    use xds::ErrorCode as C;
+    [
+        C::XdsDuplicateUniqueIdInRegistry,
+        C::XdsNonIdenticalHash,
+        C::XdsNonIdenticalSize,
+    ]
+    .iter()
+    .any(|c| errors.has(c))
+}
+
 /// The trace outcome of a call (codes only, no patient data).
 fn trace_outcome<T>(result: &Result<T>) -> Outcome {
     match result {
@@ -1604,6 +1734,139 @@ mod tests {
             }
             assert_eq!(canned.actions(), vec![envelope::ACTION_TD02.to_owned()]);
             assert_eq!(trace.exchanges().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_traits_mismatch_stops_feeding_until_exactly_it_is_confirmed() {
+        use crate::patients::{TraitField, TraitsMismatch};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // 0: the DMP's first name differs; 1: the sex differs too; 2: traits match.
+        let variant = Arc::new(AtomicUsize::new(0));
+        let v = variant.clone();
+        let (c, canned, _) = client(move |action, body| match action {
+            envelope::ACTION_TD02 => {
+                let r = td02(body, Some(("active", OPEN)));
+                let xml = String::from_utf8(r.body.to_vec()).unwrap();
+                let xml = match v.load(Ordering::SeqCst) {
+                    0 => xml.replace("<given>DOMINIQUE<", "<given>RUTH<"),
+                    1 => xml
+                        .replace("<given>DOMINIQUE<", "<given>RUTH<")
+                        .replace("code=\"F\"", "code=\"M\""),
+                    _ => xml,
+                };
+                ReplayReply {
+                    body: Bytes::from(xml),
+                    ..r
+                }
+            }
+            envelope::ACTION_ITI41 => soap_reply(200, &RegistryResponse::success().to_xml()),
+            _ => soap_reply(500, "<x/>"),
+        });
+        let (u, p) = (user(), patient());
+        let doc = DmpDocument::new(vsm());
+        let mismatch = match c.send(&u, &p, &doc).await {
+            Err(DmpError::NotSent(FeedBlocked::TraitsMismatch(m))) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(mismatch.fields, vec![TraitField::Prenoms]);
+        assert!(matches!(
+            c.feed_permit(&u, &p).await,
+            Err(DmpError::NotSent(FeedBlocked::TraitsMismatch(_)))
+        ));
+        assert!(!canned
+            .actions()
+            .contains(&envelope::ACTION_ITI41.to_owned()));
+        // Confirmed: sent.
+        let ack = TraitsAcknowledgement::new(&p, &mismatch, u.ps_id.as_str(), Utc::now());
+        let who = Acting::from(&u).confirming(&ack);
+        let r = c.send(who, &p, &doc).await.unwrap();
+        assert_eq!(r.status.traits_mismatch(), Some(&mismatch));
+        let permit = c.feed_permit(who, &p).await.unwrap();
+        c.send_with_permit(&u, &p, &doc, &permit).await.unwrap();
+        // Another mismatch later: the old confirmation does not cover it.
+        variant.store(1, Ordering::SeqCst);
+        match c.send(who, &p, &doc).await {
+            Err(DmpError::NotSent(FeedBlocked::TraitsMismatch(m))) => {
+                assert_eq!(m.field_set(), vec![TraitField::Prenoms, TraitField::Sexe])
+            }
+            other => panic!("{other:?}"),
+        }
+        // An acknowledgement of another mismatch (fields) does not help either.
+        let wrong = TraitsAcknowledgement::new(
+            &p,
+            &TraitsMismatch {
+                fields: vec![TraitField::Sexe],
+            },
+            u.ps_id.as_str(),
+            Utc::now(),
+        );
+        assert!(c
+            .send(Acting::from(&u).confirming(&wrong), &p, &doc)
+            .await
+            .is_err());
+        // No mismatch: no acknowledgement needed.
+        variant.store(2, Ordering::SeqCst);
+        c.send(&u, &p, &doc).await.unwrap();
+        let sent = canned
+            .actions()
+            .iter()
+            .filter(|a| *a == envelope::ACTION_ITI41)
+            .count();
+        assert_eq!(sent, 3);
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_unique_id_is_checked_against_the_registry() {
+        let bytes = vsm();
+        let doc = DmpDocument::new(bytes.clone());
+        let meta = segur_cda::metadata(&bytes).unwrap();
+        for (held, expect_ok) in [
+            (bytes.clone(), true),
+            (Bytes::from_static(b"<other/>"), false),
+        ] {
+            let e = entry(&meta.unique_id, &held, AvailabilityStatus::Approved);
+            let uuid = e.entry_uuid.clone();
+            let code = if expect_ok {
+                ErrorCode::XdsDuplicateUniqueIdInRegistry
+            } else {
+                ErrorCode::XdsNonIdenticalHash
+            };
+            let (c, canned, _) = client(move |action, body| match action {
+                envelope::ACTION_TD02 => td02(body, Some(("active", OPEN))),
+                envelope::ACTION_ITI41 => soap_reply(
+                    200,
+                    &RegistryResponse::failure(vec![RegistryError {
+                        code: code.clone(),
+                        context: "uniqueId déjà enregistré.".into(),
+                        location: None,
+                        severity: xds::Severity::Error,
+                    }])
+                    .to_xml(),
+                ),
+                _ => query_reply(vec![e.clone()]),
+            });
+            let r = c.send(&user(), &patient(), &doc).await;
+            if expect_ok {
+                let r = r.unwrap();
+                assert_eq!(r.already_registered.as_deref(), Some(uuid.as_str()));
+                assert!(matches!(r.outcome, xds::Outcome::Success { .. }));
+            } else {
+                match r {
+                    Err(DmpError::DuplicateDiffers { unique_id }) => {
+                        assert_eq!(unique_id, meta.unique_id)
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(
+                canned.actions(),
+                vec![
+                    envelope::ACTION_TD02.to_owned(),
+                    envelope::ACTION_ITI41.to_owned(),
+                    envelope::ACTION_ITI18.to_owned()
+                ]
+            );
         }
     }
 

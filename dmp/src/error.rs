@@ -55,7 +55,8 @@ pub enum DmpError {
         /// `Reason/Text`, bounded.
         reason: String,
     },
-    /// Refused locally after TD0.2: nothing was sent (no DMP, closed, or DMP/CONF.09 opposition).
+    /// Refused locally after TD0.2: nothing was sent (no DMP, closed, DMP/CONF.09 opposition, or
+    /// an unconfirmed DMP/CONF.01 traits mismatch).
     #[error("not sent: {0}")]
     NotSent(crate::patients::FeedBlocked),
     /// The service answered but did not accept the request (HL7v3 acknowledgement other than
@@ -70,6 +71,14 @@ pub enum DmpError {
     /// The settings or credentials are incomplete or inconsistent.
     #[error("DMP configuration: {0}")]
     Config(String),
+    /// The registry already holds another document under this uniqueId (ITI-41 answered
+    /// `XDSDuplicateUniqueIdInRegistry` or `XDSNonIdentical*`, and GetDocuments shows a
+    /// different size or hash, or no current entry): nothing was registered.
+    #[error("the DMP already holds a different document with uniqueId {unique_id}")]
+    DuplicateDiffers {
+        /// The document's uniqueId (an OID, not patient data).
+        unique_id: String,
+    },
     /// No document with this uniqueId in the patient's DMP (RPLC, ITI-57, ITI-43).
     #[error("no document {unique_id} in the DMP")]
     DocumentNotFound {

@@ -160,7 +160,9 @@ impl fmt::Debug for DmpTraits {
 }
 
 /// A strict trait that differs between the DMP and our identity (DMP/CONF.01).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum TraitField {
     /// Nom de naissance.
     NomNaissance,
@@ -182,14 +184,108 @@ impl TraitField {
             TraitField::DateNaissance => "date de naissance",
         }
     }
+
+    /// A stable machine code (`nom_naissance`, `prenoms`, `sexe`, `date_naissance`), for
+    /// journals and bindings.
+    pub fn code(self) -> &'static str {
+        match self {
+            TraitField::NomNaissance => "nom_naissance",
+            TraitField::Prenoms => "prenoms",
+            TraitField::Sexe => "sexe",
+            TraitField::DateNaissance => "date_naissance",
+        }
+    }
+
+    /// Reads [`TraitField::code`] (or [`TraitField::name`]).
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            TraitField::NomNaissance,
+            TraitField::Prenoms,
+            TraitField::Sexe,
+            TraitField::DateNaissance,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code.trim() || f.name() == code.trim())
+    }
 }
 
-/// The DMP's traits differ from ours (DMP/CONF.01): a warning to show the user and record; the
-/// values are not repeated here.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// The DMP's traits differ from ours (DMP/CONF.01): to show the user and record; feeding stops
+/// until the user confirms it ([`TraitsAcknowledgement`]). The values are not repeated here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TraitsMismatch {
     /// The fields that differ (never empty).
     pub fields: Vec<TraitField>,
+}
+
+impl TraitsMismatch {
+    /// The fields as a set (sorted, no repeats): two mismatches are the same when these are.
+    pub fn field_set(&self) -> Vec<TraitField> {
+        let mut f = self.fields.clone();
+        f.sort_unstable();
+        f.dedup();
+        f
+    }
+}
+
+/// A user's confirmation that one [`TraitsMismatch`] of one patient was seen and checked
+/// (DMP/CONF.01: "alert and stop feeds on mismatch until confirmed"). Made only from the
+/// mismatch itself; it covers exactly that set of fields for that patient: a new or different
+/// mismatch needs a new acknowledgement. Its `Debug` shows no patient identity.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TraitsAcknowledgement {
+    patient_cx: String,
+    fields: Vec<TraitField>,
+    by: String,
+    at: DateTime<Utc>,
+}
+
+impl TraitsAcknowledgement {
+    /// `by` (a professional's national id, or any actor label the caller journals) confirms, at
+    /// `at`, the `mismatch` TD0.2 reported for `patient`.
+    pub fn new(
+        patient: &QualifiedIdentity,
+        mismatch: &TraitsMismatch,
+        by: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            patient_cx: patient.ins().to_cx_xds(),
+            fields: mismatch.field_set(),
+            by: by.into(),
+            at,
+        }
+    }
+
+    /// The fields acknowledged (sorted).
+    pub fn fields(&self) -> &[TraitField] {
+        &self.fields
+    }
+
+    /// Who acknowledged.
+    pub fn by(&self) -> &str {
+        &self.by
+    }
+
+    /// When.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Whether this acknowledgement covers `mismatch` for `patient` (same patient, same set of
+    /// fields).
+    pub fn covers(&self, patient: &QualifiedIdentity, mismatch: &TraitsMismatch) -> bool {
+        self.patient_cx == patient.ins().to_cx_xds() && self.fields == mismatch.field_set()
+    }
+}
+
+impl fmt::Debug for TraitsAcknowledgement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraitsAcknowledgement")
+            .field("fields", &self.fields)
+            .field("by", &self.by)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl fmt::Display for TraitsMismatch {
@@ -231,7 +327,7 @@ pub enum DmpStatus {
 }
 
 /// Why a document may not be sent after TD0.2 (checked locally, before any ITI-41).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FeedBlocked {
     /// The patient has no DMP.
     NoDmp,
@@ -239,17 +335,35 @@ pub enum FeedBlocked {
     Closed,
     /// The patient opposed feeding by this professional (DMP/CONF.09).
     FeedingOpposed,
+    /// The DMP's traits differ from ours and no [`TraitsAcknowledgement`] of exactly this
+    /// mismatch was given (DMP/CONF.01: stop feeds until confirmed).
+    TraitsMismatch(TraitsMismatch),
+}
+
+impl FeedBlocked {
+    /// A stable machine code: `no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FeedBlocked::NoDmp => "no_dmp",
+            FeedBlocked::Closed => "closed",
+            FeedBlocked::FeedingOpposed => "feeding_opposed",
+            FeedBlocked::TraitsMismatch(_) => "traits_mismatch",
+        }
+    }
 }
 
 impl fmt::Display for FeedBlocked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FeedBlocked::NoDmp => "the patient has no DMP",
-            FeedBlocked::Closed => "the patient's DMP is closed",
-            FeedBlocked::FeedingOpposed => {
-                "the patient opposed feeding of the DMP by this professional (DMP/CONF.09)"
+        match self {
+            FeedBlocked::NoDmp => f.write_str("the patient has no DMP"),
+            FeedBlocked::Closed => f.write_str("the patient's DMP is closed"),
+            FeedBlocked::FeedingOpposed => f.write_str(
+                "the patient opposed feeding of the DMP by this professional (DMP/CONF.09)",
+            ),
+            FeedBlocked::TraitsMismatch(m) => {
+                write!(f, "{m}; confirm them before feeding (DMP/CONF.01)")
             }
-        })
+        }
     }
 }
 
@@ -259,9 +373,28 @@ impl DmpStatus {
         matches!(self, DmpStatus::Exists { .. })
     }
 
-    /// Whether a document may be sent: the DMP exists, is open and the patient did not oppose
-    /// feeding (Ségur: TD0.2 before feeding; DMP/CONF.09). No authorisation is needed to feed.
+    /// Whether a document may be sent: the DMP exists, is open, the patient did not oppose
+    /// feeding, and its traits match ours (Ségur: TD0.2 before feeding; DMP/CONF.09,
+    /// DMP/CONF.01). No authorisation is needed to feed. See
+    /// [`DmpStatus::check_feed_acknowledged`] for a confirmed mismatch.
     pub fn check_feed(&self) -> std::result::Result<(), FeedBlocked> {
+        self.check(|_| false)
+    }
+
+    /// As [`DmpStatus::check_feed`], but a traits mismatch that `ack` covers (same patient,
+    /// same fields) does not block (DMP/CONF.01 "until confirmed").
+    pub fn check_feed_acknowledged(
+        &self,
+        patient: &QualifiedIdentity,
+        ack: Option<&TraitsAcknowledgement>,
+    ) -> std::result::Result<(), FeedBlocked> {
+        self.check(|m| ack.is_some_and(|a| a.covers(patient, m)))
+    }
+
+    fn check(
+        &self,
+        acknowledged: impl FnOnce(&TraitsMismatch) -> bool,
+    ) -> std::result::Result<(), FeedBlocked> {
         match self {
             DmpStatus::NoDmp => Err(FeedBlocked::NoDmp),
             DmpStatus::Exists { closed: true, .. } => Err(FeedBlocked::Closed),
@@ -269,6 +402,10 @@ impl DmpStatus {
                 feeding_opposed: true,
                 ..
             } => Err(FeedBlocked::FeedingOpposed),
+            DmpStatus::Exists {
+                traits_mismatch: Some(m),
+                ..
+            } if !acknowledged(m) => Err(FeedBlocked::TraitsMismatch(m.clone())),
             DmpStatus::Exists { .. } => Ok(()),
         }
     }
@@ -710,6 +847,69 @@ mod tests {
             s.traits_mismatch().unwrap().fields,
             vec![TraitField::NomNaissance]
         );
+    }
+
+    #[test]
+    fn a_mismatch_blocks_feeding_until_exactly_it_is_acknowledged() {
+        let p = patient();
+        let person = r#"<name><given>CAMILLE</given><family qualifier="BR">PAT-TROIS</family></name>
+            <administrativeGenderCode code="F"/><birthTime value="19790328"/>"#;
+        let s = read_response(&parse(&reply("OK", "active", ETAT, person, "q")), None, &p).unwrap();
+        let m = s.traits_mismatch().unwrap().clone();
+        assert_eq!(s.check_feed(), Err(FeedBlocked::TraitsMismatch(m.clone())));
+        assert_eq!(
+            s.check_feed_acknowledged(&p, None),
+            Err(FeedBlocked::TraitsMismatch(m.clone()))
+        );
+        let at = DateTime::from_timestamp(1_764_151_500, 0).unwrap();
+        let ack = TraitsAcknowledgement::new(&p, &m, "810001234567", at);
+        assert_eq!(ack.fields(), &[TraitField::Prenoms]);
+        assert_eq!((ack.by(), ack.at()), ("810001234567", at));
+        assert_eq!(s.check_feed_acknowledged(&p, Some(&ack)), Ok(()));
+        assert!(!format!("{ack:?}").contains("279035121518989"));
+        // Another mismatch (one more field) is not covered.
+        let more = TraitsMismatch {
+            fields: vec![TraitField::Sexe, TraitField::Prenoms],
+        };
+        assert!(!ack.covers(&p, &more));
+        // Order and repeats do not matter.
+        let same = TraitsMismatch {
+            fields: vec![TraitField::Prenoms, TraitField::Prenoms],
+        };
+        assert!(ack.covers(&p, &same));
+        // Another patient's acknowledgement does not cover this one.
+        let other = segur_cda::examples::qualified(
+            "9",
+            "1810163220751",
+            "40",
+            "ADRDEUX",
+            "LAURENT",
+            Sexe::M,
+            "1981-01-01",
+            "63220",
+        );
+        let theirs = TraitsAcknowledgement::new(&other, &m, "810001234567", at);
+        assert!(s.check_feed_acknowledged(&p, Some(&theirs)).is_err());
+        // A closed DMP stays closed whatever is acknowledged.
+        let s = read_response(
+            &parse(&reply("OK", "terminated", ETAT, person, "q")),
+            None,
+            &p,
+        )
+        .unwrap();
+        assert_eq!(
+            s.check_feed_acknowledged(&p, Some(&ack)),
+            Err(FeedBlocked::Closed)
+        );
+        for f in [
+            TraitField::NomNaissance,
+            TraitField::Prenoms,
+            TraitField::Sexe,
+            TraitField::DateNaissance,
+        ] {
+            assert_eq!(TraitField::from_code(f.code()), Some(f));
+        }
+        assert_eq!(FeedBlocked::TraitsMismatch(m).code(), "traits_mismatch");
     }
 
     #[test]

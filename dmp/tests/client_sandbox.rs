@@ -15,7 +15,9 @@ use segur_cda::{Vsm, VsmVersion};
 use segur_dmp::client::{DmpClient, DmpDocument, DmpUser};
 use segur_dmp::envelope::{RefusalCode, ACTION_ITI41};
 use segur_dmp::habilitations::{AuthorizationAction, ConsentMode, PatientConsent};
-use segur_dmp::patients::{Authorization, DmpStatus, FeedBlocked, TraitField};
+use segur_dmp::patients::{
+    Authorization, DmpStatus, FeedBlocked, TraitField, TraitsAcknowledgement,
+};
 use segur_dmp::settings::DmpSettings;
 use segur_dmp::vihf::{AuthentificationMode, PsId, PurposeOfUse, Role};
 use segur_dmp::xds::{AvailabilityStatus, DmpConfidentialityCode, Masking};
@@ -397,6 +399,30 @@ async fn refusals_no_dmp_closed_opposition_unauthorized_and_traits_mismatch() {
     let m = st.traits_mismatch().expect("DMP/CONF.01 mismatch");
     assert_eq!(m.fields, vec![TraitField::Prenoms]);
     assert!(!m.to_string().contains("RUTH"));
+    // DMP/CONF.01: feeding stops until the user confirms exactly this mismatch.
+    let nessi_doc = DmpDocument::new(bytes(&vsm_for(&nessi, 5)));
+    match c.send(&me, &nessi, &nessi_doc).await {
+        Err(DmpError::NotSent(FeedBlocked::TraitsMismatch(got))) => assert_eq!(&got, m),
+        other => panic!("{other:?}"),
+    }
+    let ack = TraitsAcknowledgement::new(&nessi, m, me.ps_id.as_str(), chrono::Utc::now());
+    let r = c
+        .send(
+            me.acting(PurposeOfUse::Normal).confirming(&ack),
+            &nessi,
+            &nessi_doc,
+        )
+        .await
+        .unwrap();
+    assert!(r.already_registered.is_none());
+    assert_eq!(
+        sb.dmp()
+            .store()
+            .read(|db| db.entries_by_unique_id(&r.unique_id))
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Traces: failures included, no patient identity in outcomes.
     let ex = mem.exchanges();

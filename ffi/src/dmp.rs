@@ -10,7 +10,9 @@
 //! `SEGUR_RESULT_SERVICE_REFUSED` (202) with the DMP or registry code as `subcode`
 //! (`DMP_ACCES_NON_AUTORISE`, `XDSRegistryError`...), `SEGUR_RESULT_SERVICE_FAULT` (200) with the
 //! SOAP fault codes, `SEGUR_RESULT_NOT_SENT` (106) when a check made before sending refused it
-//! (no DMP, DMP closed, opposition: DMP/CONF.09), `SEGUR_RESULT_TOO_LARGE` (107).
+//! (no DMP, DMP closed, opposition: DMP/CONF.09, unconfirmed traits mismatch: DMP/CONF.01), its
+//! reason as data in the details' `reason` member; `SEGUR_RESULT_TOO_LARGE` (107). A traits
+//! mismatch is confirmed with `segur_dmp_confirm_traits`.
 //!
 //! The network calls block; `segur_dmp_status`, `segur_dmp_send` and `segur_dmp_find` also have
 //! `*_async` variants (see `segur_callback`).
@@ -119,6 +121,35 @@ pub extern "C" fn segur_dmp_status_async(
             let v = segur.dmp_status(&id, &who).await?;
             json_bytes(&v)
         })
+    }
+}
+
+/// DMP/CONF.01: a TD0.2 now, and the practitioner's confirmation of the traits mismatch it
+/// reports, recorded in the journal; `segur_dmp_send` and `segur_dmp_retry` then send for this
+/// patient as long as TD0.2 reports exactly this mismatch (a different one needs a new
+/// confirmation). Blocking.
+///
+/// `practitioner_json` may be NULL (configured default). On success `*confirmation_out`
+/// receives the `DmpTraitsConfirmation` JSON (`{"fields":["prenoms"],"practitioner":"…",
+/// "at":"…"}`, `include/schema/dmp_traits_confirmation.json`) in a new `segur_buf` (caller
+/// frees). `SEGUR_RESULT_INVALID_INPUT` when TD0.2 reports no mismatch. Thread-safe.
+#[no_mangle]
+pub extern "C" fn segur_dmp_confirm_traits(
+    client: *const segur_client,
+    local_id: *const u8,
+    local_id_len: usize,
+    practitioner_json: *const u8,
+    practitioner_json_len: usize,
+    confirmation_out: *mut *mut segur_buf,
+) -> segur_result {
+    ffi_boundary! {
+        let c = try_ref!(client);
+        let id = try_str!(local_id, local_id_len);
+        let who = practitioner(c, practitioner_json, practitioner_json_len)?;
+        try_out!(confirmation_out);
+        let v = c.inner.block_on(c.inner.client().dmp_confirm_traits(id, &who))??;
+        put(confirmation_out, json_buf(&v)?);
+        Ok(())
     }
 }
 
@@ -586,6 +617,43 @@ mod tests {
         assert_eq!(segur_result::NotSent as u32, 106);
         assert_eq!(segur_result::TooLarge as u32, 107);
         assert_eq!(segur_result::ServiceRefused as u32, 202);
+    }
+
+    #[test]
+    fn the_not_sent_reason_is_in_the_error_details() {
+        use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
+        let e = facade::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::TraitsMismatch(
+            TraitsMismatch {
+                fields: vec![TraitField::Prenoms],
+            },
+        )));
+        crate::error::set_last_error(Failure::from(e));
+        let d = serde_json::to_value(crate::error::last_error_details()).unwrap();
+        assert_eq!(d["code"], 106);
+        assert_eq!(
+            d["reason"],
+            serde_json::json!({"kind": "traits_mismatch", "fields": ["prenoms"]})
+        );
+        let e = facade::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::Closed));
+        crate::error::set_last_error(Failure::from(e));
+        let d = serde_json::to_value(crate::error::last_error_details()).unwrap();
+        assert_eq!(d["reason"], serde_json::json!({"kind": "closed"}));
+        crate::error::set_last_error(Failure::null("x"));
+        let d = serde_json::to_value(crate::error::last_error_details()).unwrap();
+        assert!(d["reason"].is_null());
+        let mut out = std::ptr::null_mut();
+        assert_eq!(
+            segur_dmp_confirm_traits(
+                std::ptr::null(),
+                b"x".as_ptr(),
+                1,
+                std::ptr::null(),
+                0,
+                &mut out
+            ),
+            segur_result::NullParameter
+        );
+        assert!(out.is_null());
     }
 
     #[test]

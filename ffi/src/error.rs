@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::ffi::c_char;
 
-use facade::{ErrorCode, SegurError};
+use facade::{ErrorCode, NotSentReason, SegurError};
 use serde::Serialize;
 
 /// The result of every fallible function: `SEGUR_RESULT_OK` (0) or an error code.
@@ -208,6 +208,8 @@ pub struct Failure {
     pub(crate) subcode: Option<String>,
     pub(crate) service_code: Option<String>,
     pub(crate) proposal: Option<String>,
+    /// Boxed: keeps `Failure` (the `Err` of every boundary helper) small.
+    pub(crate) reason: Option<Box<NotSentReason>>,
     pub(crate) retryable: bool,
 }
 
@@ -219,6 +221,7 @@ impl Failure {
             subcode: None,
             service_code: None,
             proposal: None,
+            reason: None,
             retryable: false,
         }
     }
@@ -249,6 +252,7 @@ impl From<SegurError> for Failure {
             subcode,
             service_code,
             proposal: e.proposal().map(str::to_owned),
+            reason: e.not_sent_reason().map(Box::new),
             retryable: e.is_retryable(),
         }
     }
@@ -271,6 +275,12 @@ pub struct ErrorDetails {
     pub service_code: Option<String>,
     /// For `needs_confirmation`: the proposed spelling to confirm.
     pub proposal: Option<String>,
+    /// For `not_sent` (106): why nothing was sent, `{"kind": "no_dmp" | "closed" |
+    /// "feeding_opposed" | "traits_mismatch", "fields": [...]}` (`fields`, for
+    /// `traits_mismatch` only: the trait codes that differ, `nom_naissance`, `prenoms`, `sexe`,
+    /// `date_naissance`; confirm with `segur_dmp_confirm_traits`, DMP/CONF.01); null otherwise.
+    #[serde(default)]
+    pub reason: Option<NotSentReason>,
     /// Whether retrying later may succeed.
     pub retryable: bool,
 }
@@ -294,6 +304,7 @@ pub(crate) fn last_error_details() -> ErrorDetails {
             subcode: f.subcode.clone(),
             service_code: f.service_code.clone(),
             proposal: f.proposal.clone(),
+            reason: f.reason.as_deref().cloned(),
             retryable: f.retryable,
         },
         None => ErrorDetails {
@@ -303,6 +314,7 @@ pub(crate) fn last_error_details() -> ErrorDetails {
             subcode: None,
             service_code: None,
             proposal: None,
+            reason: None,
             retryable: false,
         },
     })

@@ -113,7 +113,9 @@ pub extern "C" fn segur_last_error_message(
 
 /// The details of the last failed call **on this thread**, as JSON (schema
 /// `include/schema/error_details.json`): `{code, name, message, subcode, service_code,
-/// proposal, retryable}`; `code` is 0 when no call failed yet.
+/// proposal, reason, retryable}`; `code` is 0 when no call failed yet. `reason` is set for
+/// `SEGUR_RESULT_NOT_SENT` only: `{"kind":"no_dmp"|"closed"|"feeding_opposed"|
+/// "traits_mismatch","fields":[...]}` (DMP/CONF.01, CONF.09).
 ///
 /// On success `*details_out` receives a new `segur_buf` the caller frees with
 /// `segur_buf_free`. Does not change the last error. Thread-safe (thread-local state).

@@ -7,9 +7,9 @@
 
 use facade::{
     Actor, BuiltDocument, DmpAuthorizationView, DmpConsent, DmpDocumentQuery, DmpDocumentRow,
-    DmpEntryView, DmpFindQuery, DmpSendOptions, DmpSendView, DmpStatusView, ExchangeQuery,
-    ExchangeRow, IdentityInput, IdentitySearchView, IdentityView, InsiResultView, MatriculeInfo,
-    Practitioner,
+    DmpEntryView, DmpFindQuery, DmpSendOptions, DmpSendView, DmpStatusView, DmpTraitsConfirmation,
+    ExchangeQuery, ExchangeRow, IdentityInput, IdentitySearchView, IdentityView, InsiResultView,
+    MatriculeInfo, Practitioner,
 };
 
 use crate::dmp::{DmpAccess, DmpUpdateResult};
@@ -57,6 +57,10 @@ pub fn json_schemas() -> Vec<(&'static str, String)> {
             schemars::schema_for!(Vec<DmpAuthorizationView>),
         ),
         ("dmp_send_view.json", schemars::schema_for!(DmpSendView)),
+        (
+            "dmp_traits_confirmation.json",
+            schemars::schema_for!(DmpTraitsConfirmation),
+        ),
         ("dmp_entries.json", schemars::schema_for!(Vec<DmpEntryView>)),
         ("dmp_entry_view.json", schemars::schema_for!(DmpEntryView)),
         (

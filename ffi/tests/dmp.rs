@@ -185,6 +185,8 @@ const ADRDEUX: &str =
 const ADRDEUX_INS: &str = "181016322075140";
 const TCHITCHI: &str =
     r#"{"nom_naissance":"TCHITCHI","prenoms":"CATARINA","sexe":"F","date_naissance":"1936-06-21"}"#;
+const NESSI: &str =
+    r#"{"nom_naissance":"NESSI","prenoms":"NATHALIE","sexe":"F","date_naissance":"1977-07-14"}"#;
 const ADRUN: &str =
     r#"{"nom_naissance":"ADRUN","prenoms":"ZOE","sexe":"F","date_naissance":"1975-12-31"}"#;
 
@@ -822,9 +824,36 @@ fn refusals_keep_their_codes_and_async_variants() {
     let (r, d) = send(c, "IPP-TC", &doc, "{}").unwrap_err();
     assert_eq!(r, segur_result::NotSent, "{d:?}");
     assert_eq!((d.code, d.name.as_str()), (106, "not_sent"));
+    assert_eq!(
+        serde_json::to_value(&d.reason).unwrap(),
+        serde_json::json!({"kind": "feeding_opposed"})
+    );
     let board = dashboard(c, r#"{"status":"failed"}"#).unwrap();
     assert_eq!(board.as_array().unwrap().len(), 1);
     assert!(board[0]["last_error"].is_string());
+    assert_eq!(board[0]["not_sent_reason"], "feeding_opposed");
+
+    // DMP/CONF.01: the DMP knows NESSI NATHALIE as RUTH: 106 with the fields, then confirmed
+    // through the C ABI, and the retry sends it.
+    qualify(c, "IPP-NN", NESSI);
+    let doc = vsm(c, "IPP-NN");
+    let (r, d) = send(c, "IPP-NN", &doc, "{}").unwrap_err();
+    assert_eq!(r, segur_result::NotSent, "{d:?}");
+    assert_eq!(
+        serde_json::to_value(&d.reason).unwrap(),
+        serde_json::json!({"kind": "traits_mismatch", "fields": ["prenoms"]})
+    );
+    assert!(!d.message.contains("RUTH"));
+    let conf = call(|o| {
+        segur::dmp::segur_dmp_confirm_traits(c, b"IPP-NN".as_ptr(), 6, std::ptr::null(), 0, o)
+    })
+    .unwrap();
+    assert_eq!(conf["fields"], serde_json::json!(["prenoms"]));
+    let uid = board_uid(c, "IPP-NN");
+    let sent =
+        call(|o| segur::dmp::segur_dmp_retry(c, uid.as_ptr(), uid.len(), std::ptr::null(), 0, o))
+            .unwrap();
+    assert_eq!(sent["status"], "accessible");
 
     // A SOAP fault of the DMP: 200 with its codes; then a retry sends the kept document.
     qualify(c, "IPP-AZ", ADRUN);

@@ -2194,7 +2194,15 @@ fn fault_switches() {
     let _ = e;
     let (st, text) = control(None);
     assert_eq!(st, 200);
-    assert_eq!(text, "fault=off\ndelay_ms=0\nmalformed=off\n");
+    assert_eq!(
+        text,
+        "fault=off\ndelay_ms=0\nmalformed=off\nlost_answers=0\n"
+    );
+    // Lost ITI-41 answers (committed, then cut): set and read over HTTP.
+    assert_eq!(control(Some("lost_answers=2")).0, 200);
+    assert_eq!(sb.dmp_faults().lost_answers(), 2);
+    assert_eq!(control(Some("lost_answers=x")).0, 400);
+    assert!(control(Some("lost_answers=0")).1.contains("lost_answers=0"));
 
     // SOAP faults.
     assert_eq!(control(Some("fault=soap")).0, 200);

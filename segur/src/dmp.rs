@@ -14,7 +14,9 @@ use schemars::JsonSchema;
 use segur_cda::{Code, DocumentType};
 use segur_dmp::client::{DmpClient, DmpDocument, DmpUser};
 use segur_dmp::habilitations::{AuthorizationAction, ConsentMode, PatientConsent};
-use segur_dmp::patients::DmpStatus;
+use segur_dmp::patients::{
+    DmpStatus, FeedBlocked, TraitField, TraitsAcknowledgement, TraitsMismatch,
+};
 use segur_dmp::vihf::{AuthentificationMode, PsId, PurposeOfUse, Role};
 use segur_dmp::xds::{
     AvailabilityStatus, DmpConfidentiality, DocumentEntry, Masking, Outcome as XdsOutcome,
@@ -51,25 +53,42 @@ pub struct DmpStatusView {
     pub medecin_traitant: bool,
     /// A document may be sent.
     pub can_feed: bool,
-    /// Why not, when it may not (`no_dmp`, `closed`, `feeding_opposed`).
+    /// Why not, when it may not (`no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`).
     pub feed_blocked: Option<String>,
     /// Documents may be consulted with purpose `normal`.
     pub can_consult: bool,
     /// The fields whose value differs between the DMP and our identity (DMP/CONF.01: shown to the
-    /// user; the values themselves are not repeated here).
+    /// user; the values themselves are not repeated here). Feeding stops until the user confirms
+    /// them ([`Segur::dmp_confirm_traits`]).
     pub traits_mismatch: Vec<String>,
+    /// The mismatch above was confirmed by a user (DMP/CONF.01): feeding goes on.
+    #[serde(default)]
+    pub traits_confirmed: bool,
 }
 
 impl From<&DmpStatus> for DmpStatusView {
+    /// The view without any confirmation of a traits mismatch.
     fn from(s: &DmpStatus) -> Self {
-        let blocked = s.check_feed().err().map(|b| {
-            match b {
-                segur_dmp::patients::FeedBlocked::NoDmp => "no_dmp",
-                segur_dmp::patients::FeedBlocked::Closed => "closed",
-                segur_dmp::patients::FeedBlocked::FeedingOpposed => "feeding_opposed",
-            }
-            .to_owned()
-        });
+        Self::with_blocked(s, s.check_feed().err(), false)
+    }
+}
+
+impl DmpStatusView {
+    /// The view given the stored confirmation of a traits mismatch, if any (DMP/CONF.01).
+    fn acknowledged(
+        s: &DmpStatus,
+        patient: &QualifiedIdentity,
+        ack: Option<&TraitsAcknowledgement>,
+    ) -> Self {
+        let confirmed = s
+            .traits_mismatch()
+            .zip(ack)
+            .is_some_and(|(m, a)| a.covers(patient, m));
+        Self::with_blocked(s, s.check_feed_acknowledged(patient, ack).err(), confirmed)
+    }
+
+    fn with_blocked(s: &DmpStatus, blocked: Option<FeedBlocked>, confirmed: bool) -> Self {
+        let blocked = blocked.map(|b| b.code().to_owned());
         match s {
             DmpStatus::NoDmp => Self {
                 exists: false,
@@ -81,6 +100,7 @@ impl From<&DmpStatus> for DmpStatusView {
                 feed_blocked: blocked,
                 can_consult: false,
                 traits_mismatch: Vec::new(),
+                traits_confirmed: false,
             },
             DmpStatus::Exists {
                 closed,
@@ -102,6 +122,7 @@ impl From<&DmpStatus> for DmpStatusView {
                     .iter()
                     .flat_map(|m| m.fields.iter().map(|f| f.name().to_owned()))
                     .collect(),
+                traits_confirmed: confirmed,
             },
         }
     }
@@ -167,8 +188,28 @@ pub struct DmpSendView {
     pub partial: bool,
     /// Registry warnings or partial-success errors (codes).
     pub warnings: Vec<String>,
-    /// The DMP's traits differ from ours on these fields (DMP/CONF.01).
+    /// The DMP's traits differ from ours on these fields (DMP/CONF.01; sent because a user
+    /// confirmed exactly this mismatch).
     pub traits_mismatch: Vec<String>,
+    /// The DMP already held this very document (same uniqueId, size and hash): an earlier send
+    /// whose answer was lost; it was not registered again.
+    #[serde(default)]
+    pub already_registered: bool,
+    /// The entryUUID in the registry, when known (always when `already_registered`).
+    #[serde(default)]
+    pub entry_uuid: Option<String>,
+}
+
+/// A confirmation of a traits mismatch recorded by [`Segur::dmp_confirm_traits`]
+/// (DMP/CONF.01).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DmpTraitsConfirmation {
+    /// The trait codes confirmed (`nom_naissance`, `prenoms`, `sexe`, `date_naissance`).
+    pub fields: Vec<String>,
+    /// Who confirmed (national id).
+    pub practitioner: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// Criteria of [`Segur::dmp_find`] (ITI-18 FindDocuments); all optional.
@@ -623,11 +664,81 @@ impl Segur {
     /// may we feed and consult it. Journaled.
     pub async fn dmp_status(&self, local_id: &str, who: &Practitioner) -> Result<DmpStatusView> {
         let (patient, user, purpose, ctx) = self.call(local_id, who)?;
+        let p = patient.clone();
+        let (out, xs) = self
+            .traced(|c| async move { c.status(user.acting(purpose), &p).await })
+            .await?;
+        self.inner.journal.dmp_commit(&ctx.rows(&xs), &[])?;
+        let ack = self.traits_ack(local_id, &patient)?;
+        Ok(DmpStatusView::acknowledged(&out?, &patient, ack.as_ref()))
+    }
+
+    /// DMP/CONF.01 "alert and stop feeds on mismatch until confirmed": a TD0.2 now, and the
+    /// user's confirmation of the traits mismatch it reports, recorded in the journal (table
+    /// `dmp_traits_acks`, with the TD0.2 exchange). [`Segur::dmp_send`] and
+    /// [`Segur::dmp_retry`] then send for this patient as long as TD0.2 reports exactly this
+    /// mismatch; a different one needs a new confirmation. [`SegurError::InvalidInput`] when
+    /// TD0.2 reports no mismatch (nothing to confirm).
+    pub async fn dmp_confirm_traits(
+        &self,
+        local_id: &str,
+        who: &Practitioner,
+    ) -> Result<DmpTraitsConfirmation> {
+        let (patient, user, purpose, ctx) = self.call(local_id, who)?;
         let (out, xs) = self
             .traced(|c| async move { c.status(user.acting(purpose), &patient).await })
             .await?;
-        self.inner.journal.dmp_commit(&ctx.rows(&xs), &[])?;
-        Ok((&out?).into())
+        let rows = ctx.rows(&xs);
+        let status = match out {
+            Ok(s) => s,
+            Err(e) => {
+                self.inner.journal.dmp_commit(&rows, &[])?;
+                return Err(e.into());
+            }
+        };
+        let Some(m) = status.traits_mismatch() else {
+            self.inner.journal.dmp_commit(&rows, &[])?;
+            return Err(SegurError::InvalidInput(
+                "the DMP's traits match the local identity: nothing to confirm".into(),
+            ));
+        };
+        let fields: Vec<&str> = m.field_set().into_iter().map(TraitField::code).collect();
+        let at = Utc::now();
+        self.inner
+            .journal
+            .dmp_traits_ack(&rows, local_id, &who.id_nat, &fields, at)?;
+        tracing::info!(fields = ?fields, "DMP/CONF.01: traits mismatch confirmed");
+        Ok(DmpTraitsConfirmation {
+            fields: fields.into_iter().map(str::to_owned).collect(),
+            practitioner: who.id_nat.clone(),
+            at,
+        })
+    }
+
+    /// The stored confirmation of a traits mismatch for this patient, as the client takes it.
+    fn traits_ack(
+        &self,
+        local_id: &str,
+        patient: &QualifiedIdentity,
+    ) -> Result<Option<TraitsAcknowledgement>> {
+        let Some(row) = self.inner.journal.dmp_traits_ack_latest(local_id)? else {
+            return Ok(None);
+        };
+        let fields = row
+            .fields
+            .iter()
+            .map(|f| TraitField::from_code(f))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| SegurError::Journal("unknown trait code in dmp_traits_acks".into()))?;
+        let at = DateTime::parse_from_rfc3339(&row.at)
+            .map(|t| t.to_utc())
+            .map_err(|_| SegurError::Journal("bad date in dmp_traits_acks".into()))?;
+        Ok(Some(TraitsAcknowledgement::new(
+            patient,
+            &TraitsMismatch { fields },
+            row.practitioner,
+            at,
+        )))
     }
 
     /// TD0.3 AJOUT: authorizes the practitioner on the patient's DMP, with the patient's consent
@@ -830,9 +941,16 @@ impl Segur {
         let mut ctx = self.context(local_id, who, patient);
         ctx.document_type = Some(document_type.to_owned());
         ctx.document_id = Some(unique_id.to_owned());
+        let ack = self.traits_ack(local_id, patient)?;
         let p = patient.clone();
         let (out, xs) = self
-            .traced(|c| async move { c.send(user.acting(purpose), &p, &document).await })
+            .traced(|c| async move {
+                let mut acting = user.acting(purpose);
+                if let Some(a) = &ack {
+                    acting = acting.confirming(a);
+                }
+                c.send(acting, &p, &document).await
+            })
             .await?;
         let rows = ctx.rows(&xs);
         match out {
@@ -841,6 +959,7 @@ impl Segur {
                     unique_id,
                     DmpDocumentUpdate {
                         status: Some(DmpDocumentStatus::Accessible),
+                        entry_uuid: receipt.already_registered.as_deref(),
                         ..Default::default()
                     },
                 )];
@@ -864,6 +983,8 @@ impl Segur {
                     partial,
                     warnings,
                     traits_mismatch: status.traits_mismatch,
+                    already_registered: receipt.already_registered.is_some(),
+                    entry_uuid: receipt.already_registered.clone(),
                 })
             }
             Err(e) => {
@@ -876,6 +997,12 @@ impl Segur {
 
     fn fail_outbox(&self, rows: &[NewExchange], unique_id: &str, e: &SegurError) -> Result<()> {
         let msg = e.to_string();
+        let reason = e.not_sent_reason().map(|r| match &r {
+            crate::NotSentReason::TraitsMismatch { fields } => {
+                format!("{}:{}", r.code(), fields.join(" "))
+            }
+            _ => r.code().to_owned(),
+        });
         self.inner.journal.dmp_commit(
             rows,
             &[(
@@ -883,6 +1010,7 @@ impl Segur {
                 DmpDocumentUpdate {
                     status: Some(DmpDocumentStatus::Failed),
                     error: Some(&msg),
+                    not_sent_reason: reason.as_deref(),
                     ..Default::default()
                 },
             )],
@@ -981,15 +1109,14 @@ impl Segur {
                 match update {
                     DmpUpdate::Mask => c.mask(who, &patient, &uid).await,
                     DmpUpdate::Unmask => c.unmask(who, &patient, &uid).await,
+                    // Only the patient's visibility changes; the codes in force in the registry
+                    // (INVISIBLE_REPRESENTANTS_LEGAUX, MASQUE_PS) are kept.
                     DmpUpdate::HideFromPatient | DmpUpdate::ShowToPatient => {
-                        c.set_visibility(
+                        c.set_patient_visibility(
                             who,
                             &patient,
                             &uid,
-                            Visibility {
-                                patient: update == DmpUpdate::ShowToPatient,
-                                legal_representatives: true,
-                            },
+                            update == DmpUpdate::ShowToPatient,
                         )
                         .await
                     }

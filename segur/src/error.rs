@@ -22,7 +22,8 @@ pub enum ErrorCode {
     /// A document (CDA) is malformed or breaks a CI-SIS rule.
     InvalidDocument = 105,
     /// Nothing was sent: a check made before sending refused it (DMP absent or closed, patient
-    /// opposition, DMP/CONF.09).
+    /// opposition DMP/CONF.09, unconfirmed traits mismatch DMP/CONF.01); the reason as data:
+    /// [`SegurError::not_sent_reason`].
     NotSent = 106,
     /// A document or message is over its size limit.
     TooLarge = 107,
@@ -47,6 +48,66 @@ pub enum ErrorCode {
     Internal = 900,
     /// A blocking call was made where it would deadlock (inside a completion callback).
     WouldBlock = 901,
+}
+
+/// Why nothing was sent ([`ErrorCode::NotSent`]): the check made after TD0.2, before any
+/// ITI-41 (`dmp.md`; requirements DMP/CONF.01, DMP/CONF.09). Serialized with a `kind` tag.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NotSentReason {
+    /// The patient has no DMP.
+    NoDmp,
+    /// The patient's DMP is closed.
+    Closed,
+    /// The patient opposed feeding by this professional (DMP/CONF.09).
+    FeedingOpposed,
+    /// The DMP's traits differ from ours and the user has not confirmed exactly this mismatch
+    /// (DMP/CONF.01; `Segur::dmp_confirm_traits`).
+    TraitsMismatch {
+        /// The trait codes that differ (`nom_naissance`, `prenoms`, `sexe`,
+        /// `date_naissance`); never the values.
+        fields: Vec<String>,
+    },
+}
+
+impl NotSentReason {
+    /// The stable code: `no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoDmp => "no_dmp",
+            Self::Closed => "closed",
+            Self::FeedingOpposed => "feeding_opposed",
+            Self::TraitsMismatch { .. } => "traits_mismatch",
+        }
+    }
+
+    /// For `traits_mismatch`: the trait codes that differ; empty otherwise.
+    pub fn fields(&self) -> &[String] {
+        match self {
+            Self::TraitsMismatch { fields } => fields,
+            _ => &[],
+        }
+    }
+}
+
+impl From<&segur_dmp::patients::FeedBlocked> for NotSentReason {
+    fn from(b: &segur_dmp::patients::FeedBlocked) -> Self {
+        use segur_dmp::patients::FeedBlocked as B;
+        match b {
+            B::NoDmp => Self::NoDmp,
+            B::Closed => Self::Closed,
+            B::FeedingOpposed => Self::FeedingOpposed,
+            B::TraitsMismatch(m) => Self::TraitsMismatch {
+                fields: m
+                    .field_set()
+                    .into_iter()
+                    .map(|f| f.code().to_owned())
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// Everything that can fail in the facade.
@@ -131,6 +192,7 @@ impl SegurError {
                     D::Fault { .. } => ErrorCode::ServiceFault,
                     D::NotSent(_) => ErrorCode::NotSent,
                     D::DocumentNotFound { .. } => ErrorCode::NotFound,
+                    D::DuplicateDiffers { .. } => ErrorCode::AlreadyExists,
                     _ => ErrorCode::InvalidReply,
                 }
             }
@@ -168,6 +230,14 @@ impl SegurError {
                     .unwrap_or(code.as_str()),
                 code.as_str(),
             )),
+            _ => None,
+        }
+    }
+
+    /// For [`ErrorCode::NotSent`]: why nothing was sent, as data.
+    pub fn not_sent_reason(&self) -> Option<NotSentReason> {
+        match self {
+            SegurError::Dmp(segur_dmp::DmpError::NotSent(b)) => Some(b.into()),
             _ => None,
         }
     }
@@ -223,3 +293,34 @@ fn net_code(n: &NetError) -> ErrorCode {
 
 /// Result alias of this crate.
 pub type Result<T, E = SegurError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
+
+    #[test]
+    fn not_sent_reason_is_data() {
+        let e = SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::TraitsMismatch(
+            TraitsMismatch {
+                fields: vec![TraitField::Sexe, TraitField::Prenoms],
+            },
+        )));
+        assert_eq!(e.code(), ErrorCode::NotSent);
+        let r = e.not_sent_reason().unwrap();
+        assert_eq!(r.code(), "traits_mismatch");
+        assert_eq!(r.fields(), ["prenoms", "sexe"]);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"kind": "traits_mismatch", "fields": ["prenoms", "sexe"]})
+        );
+        let e = SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::FeedingOpposed));
+        assert_eq!(e.not_sent_reason(), Some(NotSentReason::FeedingOpposed));
+        assert!(e.not_sent_reason().unwrap().fields().is_empty());
+        assert_eq!(SegurError::WouldBlock.not_sent_reason(), None);
+        let e = SegurError::Dmp(segur_dmp::DmpError::DuplicateDiffers {
+            unique_id: "1.2".into(),
+        });
+        assert_eq!(e.code(), ErrorCode::AlreadyExists);
+    }
+}

@@ -2,7 +2,7 @@
 //! service, every RNIV change, and the identity records themselves. The Ségur dashboards and work
 //! lists are queries over it.
 //!
-//! ## Schema (version 2)
+//! ## Schema (version 3)
 //!
 //! | table | one row per | columns |
 //! |---|---|---|
@@ -12,7 +12,8 @@
 //! | `rniv_events` | RNIV change (rule 21) | `id`, `at`, `patient_local_id`, `actor`, `reason`, `change`, `from_status`, `to_status`, `detail` (JSON) |
 //! | `identities` | identity record | `local_id`, `status`, `record` (JSON), `updated_at` |
 //! | `dmp_consents` (v2) | TD0.3 authorization change | `id`, `at`, `patient_local_id`, `practitioner`, `action` (`AJOUT`/`SUPPRESSION`), `mode` (how the patient's consent was collected), `collected_at`, `exchange_id` |
-//! | `dmp_documents` (v2) | document handed to the DMP | `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality` (codes, space-separated), `replaces` (uniqueId), `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document` (the exact bytes) |
+//! | `dmp_documents` (v2) | document handed to the DMP | `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality` (codes, space-separated), `replaces` (uniqueId), `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document` (the exact bytes), `not_sent_reason` (v3: why a check before sending refused it, e.g. `traits_mismatch:prenoms`) |
+//! | `dmp_traits_acks` (v3) | DMP/CONF.01 confirmation of a traits mismatch | `id`, `at`, `patient_local_id`, `practitioner`, `fields` (trait codes, space-separated), `exchange_id` (the TD0.2 that showed it) |
 //!
 //! Every operation writes its exchanges, RNIV events and the new identity state in **one
 //! transaction**: a crash (even `kill -9`) leaves either all of it or none of it.
@@ -36,7 +37,8 @@ use crate::error::{Result, SegurError};
 
 mod dmp;
 pub use dmp::{
-    DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus, DmpDocumentUpdate, NewDmpDocument,
+    DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus, DmpDocumentUpdate, DmpTraitsAckRow,
+    NewDmpDocument,
 };
 
 /// Migrations, applied in order; `PRAGMA user_version` = number applied.
@@ -123,6 +125,18 @@ CREATE TABLE dmp_consents (
     exchange_id INTEGER REFERENCES exchanges(id)
 );
 CREATE INDEX dmp_consents_patient ON dmp_consents(patient_local_id);
+"#,
+    r#"
+ALTER TABLE dmp_documents ADD COLUMN not_sent_reason TEXT;
+CREATE TABLE dmp_traits_acks (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    patient_local_id TEXT NOT NULL,
+    practitioner TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    exchange_id INTEGER REFERENCES exchanges(id)
+);
+CREATE INDEX dmp_traits_acks_patient ON dmp_traits_acks(patient_local_id);
 "#,
 ];
 

@@ -38,9 +38,9 @@ pub use cda::{
 pub use config::{Config, ConfigBuilder, Password};
 pub use dmp::{
     DmpAuthorizationView, DmpConsent, DmpEntryView, DmpFindQuery, DmpRetrieved, DmpSendOptions,
-    DmpSendView, DmpStatusView, DmpUpdate,
+    DmpSendView, DmpStatusView, DmpTraitsConfirmation, DmpUpdate,
 };
-pub use error::{ErrorCode, Result, SegurError};
+pub use error::{ErrorCode, NotSentReason, Result, SegurError};
 pub use journal::{DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus};
 pub use journal::{ExchangeQuery, ExchangeRow, Journal, RnivEventRow};
 pub use views::*;

@@ -4,7 +4,7 @@
 
 use segur::{
     Actor, DmpConsent, DmpDocumentQuery, DmpDocumentStatus, DmpFindQuery, DmpSendOptions,
-    DmpUpdate, ErrorCode, ExchangeQuery, IdentityInput, Practitioner, Segur,
+    DmpUpdate, ErrorCode, ExchangeQuery, IdentityInput, NotSentReason, Practitioner, Segur,
 };
 use segur_sandbox::{Sandbox, SandboxOptions};
 
@@ -67,6 +67,15 @@ fn me(segur: &Segur) -> Practitioner {
         .default_practitioner()
         .cloned()
         .expect("[practitioner] in the sandbox's segur.toml")
+}
+
+/// TD0.3 AJOUT with an oral consent (consultation and ITI-57 need it in the sandbox).
+async fn authorize(segur: &Segur, local_id: &str, who: &Practitioner) {
+    let consent = DmpConsent {
+        mode: "oral".into(),
+        collected_at: None,
+    };
+    segur.dmp_authorize(local_id, who, &consent).await.unwrap();
 }
 
 #[tokio::test]
@@ -279,4 +288,197 @@ async fn refusals_keep_the_document_and_a_retry_sends_it() {
         .unwrap();
     let e = segur.dmp_status("IPP-PROV", &who).await.unwrap_err();
     assert_eq!(e.code(), ErrorCode::RnivRefused, "{e}");
+}
+
+/// DMP/CONF.01: the sandbox DMP knows NESSI NATHALIE as RUTH. Feeding stops (the document is
+/// kept, failed, with its reason) until a user confirms the mismatch; a different mismatch later
+/// stops it again; a patient without mismatch needs no confirmation.
+#[tokio::test]
+async fn a_traits_mismatch_stops_feeding_until_confirmed() {
+    let (sb, _dir, segur) = setup().await;
+    let who = me(&segur);
+    qualified(&segur, "IPP-NN", "NESSI", "NATHALIE", "F", "1977-07-14").await;
+    let st = segur.dmp_status("IPP-NN", &who).await.unwrap();
+    assert_eq!(st.traits_mismatch, vec!["prénoms"]);
+    assert_eq!(st.feed_blocked.as_deref(), Some("traits_mismatch"));
+    assert!(!st.can_feed && !st.traits_confirmed);
+
+    // Refused: nothing sent, the document kept with its reason; the dashboard shows the patient.
+    let doc = vsm(&segur, "IPP-NN");
+    let uid = segur_cda::metadata(&doc).unwrap().unique_id;
+    let e = segur
+        .dmp_send("IPP-NN", &who, &doc, &DmpSendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotSent, "{e}");
+    assert_eq!(
+        e.not_sent_reason(),
+        Some(NotSentReason::TraitsMismatch {
+            fields: vec!["prenoms".into()]
+        })
+    );
+    assert!(!e.to_string().contains("RUTH"));
+    let blocked = segur
+        .dmp_dashboard(&DmpDocumentQuery {
+            status: Some(DmpDocumentStatus::Failed),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0].patient_local_id, "IPP-NN");
+    assert_eq!(
+        blocked[0].not_sent_reason.as_deref(),
+        Some("traits_mismatch")
+    );
+    assert_eq!(blocked[0].traits_mismatch, vec!["prenoms"]);
+    assert!(sb
+        .dmp()
+        .store()
+        .read(|db| db.entries_by_unique_id(&uid))
+        .unwrap()
+        .is_empty());
+
+    // Confirmed (journaled with its TD0.2): the status says so and the retry sends it.
+    let c = segur.dmp_confirm_traits("IPP-NN", &who).await.unwrap();
+    assert_eq!(c.fields, vec!["prenoms"]);
+    assert_eq!(c.practitioner, who.id_nat);
+    let ack = segur
+        .journal()
+        .dmp_traits_ack_latest("IPP-NN")
+        .unwrap()
+        .unwrap();
+    assert_eq!(ack.fields, vec!["prenoms"]);
+    let st = segur.dmp_status("IPP-NN", &who).await.unwrap();
+    assert!(st.can_feed && st.traits_confirmed, "{st:?}");
+    let sent = segur.dmp_retry(&uid, &who).await.unwrap();
+    assert_eq!(sent.status, DmpDocumentStatus::Accessible);
+    assert_eq!(sent.traits_mismatch, vec!["prénoms"]);
+    let (row, _) = segur.journal().dmp_document(&uid).unwrap().unwrap();
+    assert_eq!((row.not_sent_reason, row.last_error), (None, None));
+
+    // The DMP's record changes (the sex differs too): the old confirmation does not cover it.
+    let store = sb.dmp().store();
+    let ins = row.ins.clone();
+    let mut rec = store.read(|db| db.dmp(&ins)).unwrap().unwrap();
+    rec.gender = "M".into();
+    store.write(|db| db.put_dmp(&rec)).unwrap();
+    let doc2 = vsm(&segur, "IPP-NN");
+    let e = segur
+        .dmp_send("IPP-NN", &who, &doc2, &DmpSendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.not_sent_reason().map(|r| r.fields().to_vec()),
+        Some(vec!["prenoms".to_owned(), "sexe".to_owned()])
+    );
+    segur.dmp_confirm_traits("IPP-NN", &who).await.unwrap();
+    let uid2 = segur_cda::metadata(&doc2).unwrap().unique_id;
+    assert_eq!(
+        segur.dmp_retry(&uid2, &who).await.unwrap().status,
+        DmpDocumentStatus::Accessible
+    );
+
+    // No mismatch: nothing to confirm, and sending needs no confirmation.
+    qualified(&segur, "IPP-AZ", "ADRUN", "ZOE", "F", "1975-12-31").await;
+    let e = segur.dmp_confirm_traits("IPP-AZ", &who).await.unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidInput);
+    let doc = vsm(&segur, "IPP-AZ");
+    segur
+        .dmp_send("IPP-AZ", &who, &doc, &DmpSendOptions::default())
+        .await
+        .unwrap();
+}
+
+/// ITI-41 committed but its answer lost: the send fails, the retry meets
+/// XDSDuplicateUniqueIdInRegistry, checks the registry (same size and hash) and marks the
+/// document sent without registering it again.
+#[tokio::test]
+async fn a_lost_answer_does_not_make_a_sent_document_look_unsent() {
+    let (sb, _dir, segur) = setup().await;
+    let who = me(&segur);
+    qualified(&segur, "IPP-AZ", "ADRUN", "ZOE", "F", "1975-12-31").await;
+    // [I] checking the registry (ITI-18) needs consultation rights.
+    authorize(&segur, "IPP-AZ", &who).await;
+    let doc = vsm(&segur, "IPP-AZ");
+    let uid = segur_cda::metadata(&doc).unwrap().unique_id;
+    sb.dmp_faults().set_lost_answers(1);
+    let e = segur
+        .dmp_send("IPP-AZ", &who, &doc, &DmpSendOptions::default())
+        .await
+        .unwrap_err();
+    assert_ne!(e.code(), ErrorCode::NotSent, "{e}");
+    let (row, _) = segur.journal().dmp_document(&uid).unwrap().unwrap();
+    assert_eq!(row.status, DmpDocumentStatus::Failed);
+    let in_dmp = || {
+        sb.dmp()
+            .store()
+            .read(|db| db.entries_by_unique_id(&uid))
+            .unwrap()
+    };
+    assert_eq!(in_dmp().len(), 1, "the DMP did register it");
+    let sent = segur.dmp_retry(&uid, &who).await.unwrap();
+    assert_eq!(sent.status, DmpDocumentStatus::Accessible);
+    assert!(sent.already_registered);
+    let entries = in_dmp();
+    assert_eq!(entries.len(), 1, "exactly one document in the DMP");
+    assert_eq!(
+        sent.entry_uuid.as_deref(),
+        Some(entries[0].entry_uuid.as_str())
+    );
+    let (row, _) = segur.journal().dmp_document(&uid).unwrap().unwrap();
+    assert_eq!(row.status, DmpDocumentStatus::Accessible);
+    assert_eq!(row.entry_uuid, sent.entry_uuid);
+    let ops: Vec<String> = segur
+        .exchanges(&ExchangeQuery {
+            channel: Some("dmp".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.operation)
+        .collect();
+    assert!(ops.iter().any(|o| o == "ITI-18 GetDocuments"), "{ops:?}");
+}
+
+/// Hiding a document from the patient and showing it again keeps the legal representatives'
+/// invisibility set at send time (only `INVISIBLE_PATIENT` changes).
+#[tokio::test]
+async fn patient_visibility_keeps_the_legal_representatives_code() {
+    let (_sb, _dir, segur) = setup().await;
+    let who = me(&segur);
+    qualified(&segur, "IPP-AZ", "ADRUN", "ZOE", "F", "1975-12-31").await;
+    let doc = vsm(&segur, "IPP-AZ");
+    let uid = segur_cda::metadata(&doc).unwrap().unique_id;
+    authorize(&segur, "IPP-AZ", &who).await;
+    let opts = DmpSendOptions {
+        invisible_legal_representatives: true,
+        ..Default::default()
+    };
+    segur.dmp_send("IPP-AZ", &who, &doc, &opts).await.unwrap();
+    let codes = |e: &segur::DmpEntryView| e.confidentiality.clone();
+    for (update, patient_hidden) in [
+        (DmpUpdate::HideFromPatient, true),
+        (DmpUpdate::ShowToPatient, false),
+    ] {
+        segur
+            .dmp_update("IPP-AZ", &who, &uid, update)
+            .await
+            .unwrap();
+        let got = segur.dmp_get("IPP-AZ", &who, &uid).await.unwrap();
+        let c = codes(&got.entry);
+        assert!(
+            c.iter().any(|c| c == "INVISIBLE_REPRESENTANTS_LEGAUX"),
+            "{update:?}: {c:?}"
+        );
+        assert_eq!(
+            c.iter().any(|c| c == "INVISIBLE_PATIENT"),
+            patient_hidden,
+            "{update:?}: {c:?}"
+        );
+    }
+    let (row, _) = segur.journal().dmp_document(&uid).unwrap().unwrap();
+    assert!(row
+        .confidentiality
+        .iter()
+        .any(|c| c == "INVISIBLE_REPRESENTANTS_LEGAUX"));
 }

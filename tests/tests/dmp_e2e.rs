@@ -467,18 +467,27 @@ async fn the_malformed_switch_gives_typed_errors_never_a_panic() {
     assert!(matches!(ex[ex.len() - 1].outcome, Outcome::Failed(_)));
 
     switch(&sb, "malformed=off").await;
-    // The answer was lost, not the submission: the DMP registered it (a retry must expect
-    // XDSDuplicateUniqueIdInRegistry for the same uniqueId).
-    assert!(current(&c, &me, &p, &v_id).await.is_some());
-    match c.send_with_permit(&me, &p, &doc, &permit).await {
-        Err(DmpError::Registry(errors)) => {
-            assert!(
-                errors.has(&ErrorCode::XdsDuplicateUniqueIdInRegistry),
-                "{errors}"
-            )
-        }
-        other => panic!("{other:?}"),
-    }
+    // The answer was lost, not the submission: the DMP registered it. The retry meets
+    // XDSDuplicateUniqueIdInRegistry, checks the registry (same size and hash) and reports the
+    // document as sent, without registering it twice.
+    let registered = current(&c, &me, &p, &v_id).await.expect("registered");
+    let r = c.send_with_permit(&me, &p, &doc, &permit).await.unwrap();
+    assert_eq!(
+        r.already_registered.as_deref(),
+        Some(registered.entry_uuid.as_str())
+    );
+    let ops: Vec<String> = mem
+        .exchanges()
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.operation.clone())
+        .collect();
+    assert_eq!(ops, ["ITI-18 GetDocuments", "ITI-41"]);
+    assert!(matches!(
+        mem.exchanges().iter().rev().nth(1).map(|e| &e.outcome),
+        Some(Outcome::Fault(f)) if f.contains("XDSDuplicateUniqueIdInRegistry")
+    ));
     assert!(c.status(&me, &p).await.unwrap().exists(), "back to normal");
     sb.shutdown().await;
 }

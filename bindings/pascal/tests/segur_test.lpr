@@ -88,6 +88,7 @@ const
   HOUILLES = '{"nom_naissance":"HOUILLES","prenoms":"PIERRE PAUL JACQUES","sexe":"M","date_naissance":"1993-01-27"}';
   ADRUN = '{"nom_naissance":"ADRUN","prenoms":"ZOE","sexe":"F","date_naissance":"1975-12-31"}';
   TCHITCHI = '{"nom_naissance":"TCHITCHI","prenoms":"CATARINA","sexe":"F","date_naissance":"1936-06-21"}';
+  NESSI = '{"nom_naissance":"NESSI","prenoms":"NATHALIE","sexe":"F","date_naissance":"1977-07-14"}';
   OTHER_PS = '{"id_nat":"810000002237","nom":"AUTRE","prenom":"Alex","profession":"10"}';
 
 { The value of the first "Name":"value" field of a JSON text. }
@@ -342,12 +343,41 @@ begin
       '"patient": "pas-tc-' + ParamStr(2) + '"', []);
     Client.CdaVsmBuild(Request, Xml);
     Code := 0;
+    Sub := '';
     try
       Client.DmpSend('pas-tc-' + ParamStr(2), Xml);
     except
-      on E: ESegurError do Code := E.Code;
+      on E: ESegurError do
+      begin
+        Code := E.Code;
+        Sub := E.NotSentReason;
+      end;
     end;
     Check(Code = SEGUR_RESULT_NOT_SENT, 'DMP send with an opposition raises code 106');
+    Check(Sub = 'feeding_opposed', 'DMP send with an opposition: reason feeding_opposed');
+
+    { DMP/CONF.01: the DMP knows NESSI NATHALIE as RUTH: 106 traits_mismatch, confirmed, retried. }
+    Check(Qualify(Client, 'pas-nn-' + ParamStr(2), NESSI), 'DMP: NESSI qualifiee');
+    Request := StringReplace(TextOf8(ReadBytes(ParamStr(3))), '"patient": "IPP-0001"',
+      '"patient": "pas-nn-' + ParamStr(2) + '"', []);
+    Client.CdaVsmBuild(Request, Xml);
+    Sub := '';
+    S := '';
+    try
+      Client.DmpSend('pas-nn-' + ParamStr(2), Xml);
+    except
+      on E: ESegurError do
+      begin
+        Sub := E.NotSentReason;
+        S := E.Details;
+      end;
+    end;
+    Check(Sub = 'traits_mismatch', 'DMP send with a traits mismatch: reason traits_mismatch');
+    Check(Pos('"fields":["prenoms"]', S) > 0, 'DMP traits mismatch: the field in the details');
+    Check(Pos('"prenoms"', Client.DmpConfirmTraits('pas-nn-' + ParamStr(2))) > 0,
+      'DMP confirm traits: prenoms');
+    Uid := JsonField(Client.DmpDashboard('{"patient_local_id":"pas-nn-' + ParamStr(2) + '"}'), 'unique_id');
+    Check(JsonField(Client.DmpRetry(Uid), 'status') = 'accessible', 'DMP retry after confirmation: accessible');
     Check(Pos('"status":"failed"', Client.DmpDashboard('{"status":"failed"}')) > 0,
       'DMP dashboard: the refused document kept, failed');
   finally

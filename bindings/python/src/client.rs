@@ -433,6 +433,45 @@ impl Client {
         })
     }
 
+    /// DMP/CONF.01: a TD0.2 now and the practitioner's confirmation of the traits mismatch it
+    /// reports, recorded in the journal; `dmp_send` / `dmp_retry` then send for this patient as
+    /// long as TD0.2 reports exactly this mismatch. Returns the trait codes confirmed
+    /// (`prenoms`...). `InsError` when there is no mismatch to confirm.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_confirm_traits(
+        &self,
+        py: Python<'_>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Vec<String>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        block_on(py, async move {
+            Ok(c.dmp_confirm_traits(&id, &who).await?.fields)
+        })
+    }
+
+    /// `dmp_confirm_traits`, as an awaitable.
+    #[pyo3(signature = (local_id, *, practitioner=None))]
+    fn dmp_confirm_traits_async<'py>(
+        &self,
+        py: Python<'py>,
+        local_id: Text<'_>,
+        practitioner: Option<PyRef<'_, Practitioner>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (id, who, c) = (
+            local_id.owned(),
+            acting(&self.inner, practitioner)?,
+            self.inner.clone(),
+        );
+        awaitable(py, async move {
+            Ok(c.dmp_confirm_traits(&id, &who).await?.fields)
+        })
+    }
+
     /// TD0.3 AJOUT with the patient's consent (recorded in the journal); returns our access
     /// afterwards (`AUTORISE`).
     #[pyo3(signature = (local_id, consent, *, practitioner=None))]

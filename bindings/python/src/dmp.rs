@@ -160,12 +160,15 @@ pub struct DmpStatus {
     pub medecin_traitant: bool,
     /// A document may be sent.
     pub can_feed: bool,
-    /// Why not: `no_dmp`, `closed`, `feeding_opposed`.
+    /// Why not: `no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`.
     pub feed_blocked: Option<String>,
     /// Documents may be consulted (purpose `normal`).
     pub can_consult: bool,
-    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01).
+    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01); feeding stops
+    /// until a user confirms them (`Client.dmp_confirm_traits`).
     pub traits_mismatch: Vec<String>,
+    /// That mismatch was confirmed (DMP/CONF.01): feeding goes on.
+    pub traits_confirmed: bool,
 }
 
 impl From<segur::DmpStatusView> for DmpStatus {
@@ -180,6 +183,7 @@ impl From<segur::DmpStatusView> for DmpStatus {
             feed_blocked: s.feed_blocked,
             can_consult: s.can_consult,
             traits_mismatch: s.traits_mismatch,
+            traits_confirmed: s.traits_confirmed,
         }
     }
 }
@@ -461,8 +465,13 @@ pub struct DmpSendResult {
     pub partial: bool,
     /// Registry warnings or partial-success error codes.
     pub warnings: Vec<String>,
-    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01).
+    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01, confirmed).
     pub traits_mismatch: Vec<String>,
+    /// The DMP already held this very document (an earlier send whose answer was lost): it
+    /// was not registered again.
+    pub already_registered: bool,
+    /// entryUUID in the registry, when known.
+    pub entry_uuid: Option<String>,
 }
 
 impl From<segur::DmpSendView> for DmpSendResult {
@@ -475,6 +484,8 @@ impl From<segur::DmpSendView> for DmpSendResult {
             partial: s.partial,
             warnings: s.warnings,
             traits_mismatch: s.traits_mismatch,
+            already_registered: s.already_registered,
+            entry_uuid: s.entry_uuid,
         }
     }
 }
@@ -775,6 +786,11 @@ pub struct DmpDocumentRow {
     pub updated_at: String,
     /// Last error (never patient identity).
     pub last_error: Option<String>,
+    /// Why the last attempt was refused before sending (`NotSentError.reason` values), None
+    /// otherwise: the patient is blocked until it changes.
+    pub not_sent_reason: Option<String>,
+    /// For `traits_mismatch`: the trait codes that differ (DMP/CONF.01).
+    pub traits_mismatch: Vec<String>,
 }
 
 impl From<segur::DmpDocumentRow> for DmpDocumentRow {
@@ -794,6 +810,8 @@ impl From<segur::DmpDocumentRow> for DmpDocumentRow {
             created_at: r.created_at,
             updated_at: r.updated_at,
             last_error: r.last_error,
+            not_sent_reason: r.not_sent_reason,
+            traits_mismatch: r.traits_mismatch,
         }
     }
 }

@@ -8,7 +8,8 @@
 //! ├── NotFoundError(SegurError, LookupError)   103
 //! ├── AlreadyExistsError(SegurError)           104
 //! ├── DocumentError(SegurError, ValueError)    105 a CDA document refused (XML, CI-SIS rule)
-//! ├── NotSentError(SegurError)                 106 nothing sent (no DMP, closed, opposition)
+//! ├── NotSentError(SegurError)                 106 nothing sent: .reason (NO_DMP, CLOSED,
+//! │                                                FEEDING_OPPOSED, TRAITS_MISMATCH), .fields
 //! ├── TooLargeError(SegurError, ValueError)    107 a document over its size limit
 //! ├── ServiceError(SegurError)                 a service's answer (.subcode, .service_code)
 //! │   ├── InsiError(ServiceError)              200 INSi SOAP fault, 201 invalid reply; .cr
@@ -153,10 +154,29 @@ fn build(py: Python<'_>) -> PyResult<Exceptions> {
         py,
         "NotSentError",
         &[b(&segur)],
-        "Nothing was sent: a check made before sending refused it — the patient has no DMP, it \
-         is closed, or the patient opposed feeding (DMP/CONF.09). The document stays in the \
-         outbox (code 106).",
-        &[("code", int(py, ErrorCode::NotSent))],
+        "Nothing was sent: a check made before sending refused it. The document stays in the \
+         outbox (code 106). `reason` says why, one of the class constants: NO_DMP ('no_dmp', \
+         the patient has no DMP), CLOSED ('closed'), FEEDING_OPPOSED ('feeding_opposed', the \
+         patient opposed feeding, DMP/CONF.09), TRAITS_MISMATCH ('traits_mismatch', the DMP's \
+         traits differ from ours and no user confirmed it, DMP/CONF.01: \
+         `Client.dmp_confirm_traits`, then `dmp_retry`). `fields`: for TRAITS_MISMATCH the \
+         trait codes that differ ('nom_naissance', 'prenoms', 'sexe', 'date_naissance'), never \
+         their values; () otherwise.",
+        &[
+            ("code", int(py, ErrorCode::NotSent)),
+            ("reason", none(py)),
+            ("fields", PyTuple::empty(py).into_any()),
+            ("NO_DMP", "no_dmp".into_pyobject(py)?.into_any()),
+            ("CLOSED", "closed".into_pyobject(py)?.into_any()),
+            (
+                "FEEDING_OPPOSED",
+                "feeding_opposed".into_pyobject(py)?.into_any(),
+            ),
+            (
+                "TRAITS_MISMATCH",
+                "traits_mismatch".into_pyobject(py)?.into_any(),
+            ),
+        ],
     )?;
     let too_large = class(
         py,
@@ -330,6 +350,10 @@ fn instance(py: Python<'_>, e: &SegurError) -> PyResult<PyErr> {
     if let Some((subcode, service_code)) = e.service_codes() {
         v.setattr("subcode", subcode)?;
         v.setattr("service_code", service_code)?;
+    }
+    if let Some(r) = e.not_sent_reason() {
+        v.setattr("reason", r.code())?;
+        v.setattr("fields", PyTuple::new(py, r.fields())?)?;
     }
     Ok(PyErr::from_value(v))
 }

@@ -201,9 +201,12 @@ def test_opposition_is_not_sent_and_the_document_is_kept(client):
     with pytest.raises(segur.NotSentError) as ei:
         client.dmp_send("IPP-TC", doc)
     assert ei.value.code == 106 and not ei.value.retryable
+    assert ei.value.reason == segur.NotSentError.FEEDING_OPPOSED == "feeding_opposed"
+    assert ei.value.fields == ()
     assert "TCHITCHI" not in str(ei.value)
     row = client.dmp_dashboard(patient_local_id="IPP-TC")[0]
     assert row.status == segur.DmpDocumentStatus.FAILED and row.last_error
+    assert row.not_sent_reason == "feeding_opposed"
     with pytest.raises(segur.NotSentError):
         client.dmp_retry(doc.id)
     ops = {r.operation for r in client.exchanges(channel="dmp", patient_local_id="IPP-TC")}
@@ -216,6 +219,27 @@ def test_traits_mismatch_names_the_fields_only(client):
     st = client.dmp_status("IPP-NN")
     assert st.exists and st.traits_mismatch, st
     assert not any("RUTH" in f or "NATHALIE" in f for f in st.traits_mismatch)
+    assert st.feed_blocked == "traits_mismatch" and not st.can_feed and not st.traits_confirmed
+    # Feeding stops until the mismatch is confirmed (then the retry sends the kept document).
+    doc = vsm(client, "IPP-NN")
+    with pytest.raises(segur.NotSentError) as ei:
+        client.dmp_send("IPP-NN", doc)
+    assert ei.value.reason == segur.NotSentError.TRAITS_MISMATCH
+    assert ei.value.fields == ("prenoms",)
+    assert "RUTH" not in str(ei.value)
+    row = client.dmp_dashboard(patient_local_id="IPP-NN")[0]
+    assert (row.not_sent_reason, row.traits_mismatch) == ("traits_mismatch", ["prenoms"])
+    assert client.dmp_confirm_traits("IPP-NN") == ["prenoms"]
+    st = client.dmp_status("IPP-NN")
+    assert st.can_feed and st.traits_confirmed
+    sent = client.dmp_retry(doc.id)
+    assert sent.status == segur.DmpDocumentStatus.ACCESSIBLE and not sent.already_registered
+
+
+def test_confirm_traits_without_mismatch_is_refused(client):
+    qualify(client, "IPP-AZ2", ADRUN)
+    with pytest.raises(segur.InsError):
+        client.dmp_confirm_traits("IPP-AZ2")
 
 
 def test_transport_failure_keeps_the_document_and_a_retry_sends_it(client, sandbox):

@@ -101,15 +101,19 @@ pub enum DmpFeedBlocked {
     Closed,
     /// The patient opposed feeding by this professional (DMP/CONF.09).
     FeedingOpposed,
+    /// The DMP's traits differ from ours and no user confirmed it (DMP/CONF.01):
+    /// [`SegurClient::dmp_confirm_traits`], then a retry.
+    TraitsMismatch,
 }
 
 impl DmpFeedBlocked {
-    /// From the facade's code (`no_dmp`, `closed`, `feeding_opposed`); an unknown code reads as
-    /// the patient's opposition, never as "may send".
-    fn from_code(code: &str) -> Self {
+    /// From the facade's code (`no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`); an
+    /// unknown code reads as the patient's opposition, never as "may send".
+    pub(crate) fn from_code(code: &str) -> Self {
         match code {
             "no_dmp" => DmpFeedBlocked::NoDmp,
             "closed" => DmpFeedBlocked::Closed,
+            "traits_mismatch" => DmpFeedBlocked::TraitsMismatch,
             _ => DmpFeedBlocked::FeedingOpposed,
         }
     }
@@ -134,8 +138,11 @@ pub struct DmpStatus {
     pub feed_blocked: Option<DmpFeedBlocked>,
     /// Documents may be consulted (purpose `normal`).
     pub can_consult: bool,
-    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01: show them).
+    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01: show them;
+    /// feeding stops until a user confirms them, [`SegurClient::dmp_confirm_traits`]).
     pub traits_mismatch: Vec<String>,
+    /// That mismatch was confirmed: feeding goes on.
+    pub traits_confirmed: bool,
 }
 
 impl From<segur::DmpStatusView> for DmpStatus {
@@ -150,6 +157,7 @@ impl From<segur::DmpStatusView> for DmpStatus {
             feed_blocked: s.feed_blocked.as_deref().map(DmpFeedBlocked::from_code),
             can_consult: s.can_consult,
             traits_mismatch: s.traits_mismatch,
+            traits_confirmed: s.traits_confirmed,
         }
     }
 }
@@ -312,8 +320,13 @@ pub struct DmpSendResult {
     pub partial: bool,
     /// Registry warnings or partial-success error codes.
     pub warnings: Vec<String>,
-    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01).
+    /// Fields whose value differs between the DMP and our identity (DMP/CONF.01, confirmed).
     pub traits_mismatch: Vec<String>,
+    /// The DMP already held this very document (an earlier send whose answer was lost): it
+    /// was not registered again.
+    pub already_registered: bool,
+    /// entryUUID in the registry, when known.
+    pub entry_uuid: Option<String>,
 }
 
 impl From<segur::DmpSendView> for DmpSendResult {
@@ -326,6 +339,8 @@ impl From<segur::DmpSendView> for DmpSendResult {
             partial: s.partial,
             warnings: s.warnings,
             traits_mismatch: s.traits_mismatch,
+            already_registered: s.already_registered,
+            entry_uuid: s.entry_uuid,
         }
     }
 }
@@ -568,6 +583,10 @@ pub struct DmpDocumentRow {
     pub updated_at: String,
     /// Last error (never patient identity).
     pub last_error: Option<String>,
+    /// Why the last attempt was refused before sending; none otherwise.
+    pub not_sent_reason: Option<DmpFeedBlocked>,
+    /// For `TraitsMismatch`: the trait codes that differ (DMP/CONF.01).
+    pub traits_mismatch: Vec<String>,
 }
 
 impl From<segur::DmpDocumentRow> for DmpDocumentRow {
@@ -587,6 +606,8 @@ impl From<segur::DmpDocumentRow> for DmpDocumentRow {
             created_at: r.created_at,
             updated_at: r.updated_at,
             last_error: r.last_error,
+            not_sent_reason: r.not_sent_reason.as_deref().map(DmpFeedBlocked::from_code),
+            traits_mismatch: r.traits_mismatch,
         }
     }
 }
@@ -635,6 +656,20 @@ impl SegurClient {
     ) -> Result<DmpStatus> {
         let (c, who) = self.dmp_call(practitioner)?;
         on_runtime(async move { Ok(c.dmp_status(&local_id, &who).await?.into()) }).await
+    }
+
+    /// DMP/CONF.01: a TD0.2 now and the practitioner's confirmation of the traits mismatch it
+    /// reports, recorded in the journal; `dmp_send` / `dmp_retry` then send for this patient as
+    /// long as TD0.2 reports exactly this mismatch. The trait codes confirmed (`prenoms`...);
+    /// `InvalidInput` when there is no mismatch.
+    #[uniffi::method(default(practitioner = None))]
+    pub async fn dmp_confirm_traits(
+        &self,
+        local_id: String,
+        practitioner: Option<Practitioner>,
+    ) -> Result<Vec<String>> {
+        let (c, who) = self.dmp_call(practitioner)?;
+        on_runtime(async move { Ok(c.dmp_confirm_traits(&local_id, &who).await?.fields) }).await
     }
 
     /// TD0.3 AJOUT with the patient's consent (recorded in the journal): our access afterwards.
@@ -813,6 +848,10 @@ mod tests {
         assert_eq!(
             DmpFeedBlocked::from_code("?"),
             DmpFeedBlocked::FeedingOpposed
+        );
+        assert_eq!(
+            DmpFeedBlocked::from_code("traits_mismatch"),
+            DmpFeedBlocked::TraitsMismatch
         );
     }
 

@@ -66,14 +66,19 @@ pub enum SegurError {
         reason: String,
     },
     /// (106) Nothing was sent: a check made before sending refused it (the patient has no DMP,
-    /// it is closed, or the patient opposed feeding, DMP/CONF.09). The document stays in the
-    /// outbox for a retry.
+    /// it is closed, the patient opposed feeding, DMP/CONF.09, or an unconfirmed traits
+    /// mismatch, DMP/CONF.01). The document stays in the outbox for a retry.
     #[error("{reason}")]
     NotSent {
         /// Stable code (106).
         code: u32,
-        /// Why (no patient data).
+        /// Why, as a message (no patient data).
         reason: String,
+        /// Why, as data.
+        blocked: crate::dmp::DmpFeedBlocked,
+        /// For `TraitsMismatch`: the trait codes that differ (`nom_naissance`, `prenoms`,
+        /// `sexe`, `date_naissance`), never their values; empty otherwise.
+        fields: Vec<String>,
     },
     /// (107) A document or message is over its size limit.
     #[error("{reason}")]
@@ -223,7 +228,19 @@ impl From<segur::SegurError> for SegurError {
             ErrorCode::NotFound => SegurError::NotFound { code, reason },
             ErrorCode::AlreadyExists => SegurError::AlreadyExists { code, reason },
             ErrorCode::InvalidDocument => SegurError::InvalidDocument { code, reason },
-            ErrorCode::NotSent => SegurError::NotSent { code, reason },
+            ErrorCode::NotSent => {
+                let why = e.not_sent_reason();
+                SegurError::NotSent {
+                    code,
+                    reason,
+                    blocked: why
+                        .as_ref()
+                        .map_or(crate::dmp::DmpFeedBlocked::FeedingOpposed, |r| {
+                            crate::dmp::DmpFeedBlocked::from_code(r.code())
+                        }),
+                    fields: why.map(|r| r.fields().to_vec()).unwrap_or_default(),
+                }
+            }
             ErrorCode::TooLarge => SegurError::TooLarge { code, reason },
             ErrorCode::ServiceFault => {
                 let (subcode, service_code) = e.service_codes().unwrap_or(("", ""));
@@ -283,6 +300,38 @@ mod tests {
             segur::SegurError::Cda(segur_cda::CdaError::NotVsm("templateId")).into();
         assert_eq!(e.code(), 105);
         assert!(matches!(e, SegurError::InvalidDocument { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn not_sent_carries_its_reason_as_data() {
+        use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
+        let blocked = FeedBlocked::TraitsMismatch(TraitsMismatch {
+            fields: vec![TraitField::DateNaissance, TraitField::Prenoms],
+        });
+        let e: SegurError = segur::SegurError::Dmp(segur_dmp::DmpError::NotSent(blocked)).into();
+        match e {
+            SegurError::NotSent {
+                code,
+                blocked,
+                fields,
+                ..
+            } => {
+                assert_eq!(code, 106);
+                assert_eq!(blocked, crate::dmp::DmpFeedBlocked::TraitsMismatch);
+                assert_eq!(fields, vec!["prenoms", "date_naissance"]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let e: SegurError =
+            segur::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::NoDmp)).into();
+        assert!(matches!(
+            e,
+            SegurError::NotSent {
+                blocked: crate::dmp::DmpFeedBlocked::NoDmp,
+                ref fields,
+                ..
+            } if fields.is_empty()
+        ));
     }
 
     #[test]

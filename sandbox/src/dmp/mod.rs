@@ -174,6 +174,7 @@ pub struct DmpFaults {
     soap: AtomicBool,
     delay_ms: AtomicU64,
     malformed: AtomicBool,
+    lost_answers: AtomicU64,
 }
 
 impl DmpFaults {
@@ -203,6 +204,22 @@ impl DmpFaults {
     /// Whether malformed answers are on.
     pub fn malformed(&self) -> bool {
         self.malformed.load(Ordering::SeqCst)
+    }
+    /// The next `n` ITI-41 submissions are committed, then their answer is lost: the reply is
+    /// cut in the middle, as when the connection drops after the DMP stored the documents
+    /// (the client then retries and meets `XDSDuplicateUniqueIdInRegistry`).
+    pub fn set_lost_answers(&self, n: u64) {
+        self.lost_answers.store(n, Ordering::SeqCst);
+    }
+    /// How many ITI-41 answers are still to be lost.
+    pub fn lost_answers(&self) -> u64 {
+        self.lost_answers.load(Ordering::SeqCst)
+    }
+    /// Takes one lost answer if any is left.
+    fn take_lost_answer(&self) -> bool {
+        self.lost_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
@@ -444,8 +461,8 @@ impl DmpSimulator {
     }
 
     /// The fault switches over HTTP (sandbox only, same mutual TLS): `POST /sandbox/dmp/faults`
-    /// with `fault=soap|off`, `delay_ms=N`, `malformed=on|off` (`&` or newline separated);
-    /// `GET` reads them.
+    /// with `fault=soap|off`, `delay_ms=N`, `malformed=on|off`, `lost_answers=N` (the next N
+    /// ITI-41 are committed and their answer cut) (`&` or newline separated); `GET` reads them.
     fn control(&self, req: &HttpRequest) -> HttpReply {
         if req.method == "POST" {
             let body = String::from_utf8_lossy(&req.body);
@@ -459,19 +476,27 @@ impl DmpSimulator {
                     Some(("fault", "off")) => self.faults.set_soap_fault(false),
                     Some(("malformed", "on")) => self.faults.set_malformed(true),
                     Some(("malformed", "off")) => self.faults.set_malformed(false),
+                    Some(("lost_answers", v)) => match v.parse::<u64>() {
+                        Ok(n) => self.faults.set_lost_answers(n),
+                        Err(_) => {
+                            return HttpReply::new(
+                                400,
+                                "text/plain",
+                                "lost_answers must be an integer",
+                            )
+                        }
+                    },
                     Some(("delay_ms", v)) => match v.parse::<u64>() {
                         Ok(ms) => self.faults.set_delay(Duration::from_millis(ms)),
                         Err(_) => {
                             return HttpReply::new(400, "text/plain", "delay_ms must be an integer")
                         }
                     },
-                    _ => {
-                        return HttpReply::new(
-                            400,
-                            "text/plain",
-                            "expected fault=soap|off, delay_ms=N or malformed=on|off",
-                        )
-                    }
+                    _ => return HttpReply::new(
+                        400,
+                        "text/plain",
+                        "expected fault=soap|off, delay_ms=N, malformed=on|off or lost_answers=N",
+                    ),
                 }
             }
         } else if req.method != "GET" {
@@ -481,7 +506,7 @@ impl DmpSimulator {
             200,
             "text/plain",
             format!(
-                "fault={}\ndelay_ms={}\nmalformed={}\n",
+                "fault={}\ndelay_ms={}\nmalformed={}\nlost_answers={}\n",
                 if self.faults.soap_fault() {
                     "soap"
                 } else {
@@ -489,6 +514,7 @@ impl DmpSimulator {
                 },
                 self.faults.delay().as_millis(),
                 if self.faults.malformed() { "on" } else { "off" },
+                self.faults.lost_answers(),
             ),
         )
     }
@@ -624,6 +650,14 @@ impl DmpSimulator {
             Operation::Retrieve => repository::retrieve(self, &vihf, payload, now),
         };
         match result {
+            // A committed submission whose answer is lost (`DmpFaults::set_lost_answers`).
+            Ok(answer)
+                if op == Operation::ProvideAndRegister
+                    && answer.body.contains(ebrim::STATUS_SUCCESS)
+                    && self.faults.take_lost_answer() =>
+            {
+                garble(self.wrap(op, answer, relates, was_mtom))
+            }
             Ok(answer) => self.wrap(op, answer, relates, was_mtom),
             Err(OpError::Refused(r)) => fault_reply(&FaultSpec::dmp(&r), relates),
             Err(OpError::BadRequest(reason)) => fault_reply(&FaultSpec::sender(reason), relates),
@@ -854,5 +888,15 @@ mod tests {
         let rr = registry_response(&[RegistryError::new("XDSRegistryError", "x")]);
         assert!(rr.contains(ebrim::STATUS_FAILURE) && rr.contains("XDSRegistryError"));
         assert!(registry_response(&[]).contains(ebrim::STATUS_SUCCESS));
+    }
+
+    #[test]
+    fn lost_answers_are_counted_down() {
+        let f = DmpFaults::default();
+        assert!(!f.take_lost_answer());
+        f.set_lost_answers(2);
+        assert!(f.take_lost_answer() && f.take_lost_answer());
+        assert!(!f.take_lost_answer());
+        assert_eq!(f.lost_answers(), 0);
     }
 }

@@ -118,6 +118,27 @@ pub struct DmpDocumentRow {
     pub updated_at: String,
     /// Last error (never patient identity).
     pub last_error: Option<String>,
+    /// Why the last attempt was refused before sending (`no_dmp`, `closed`, `feeding_opposed`,
+    /// `traits_mismatch`): the patient is blocked until it changes (DMP/CONF.01, CONF.09).
+    #[serde(default)]
+    pub not_sent_reason: Option<String>,
+    /// For `traits_mismatch`: the fields that differ (`prenoms`, `sexe`...), to confirm
+    /// (DMP/CONF.01); never the values.
+    #[serde(default)]
+    pub traits_mismatch: Vec<String>,
+}
+
+/// A recorded confirmation of a traits mismatch (DMP/CONF.01), schema v3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DmpTraitsAckRow {
+    /// When (RFC 3339 UTC).
+    pub at: String,
+    /// Patient local id.
+    pub patient_local_id: String,
+    /// The confirming practitioner's national id.
+    pub practitioner: String,
+    /// The trait codes confirmed (`nom_naissance`, `prenoms`, `sexe`, `date_naissance`).
+    pub fields: Vec<String>,
 }
 
 /// Filters of [`Journal::dmp_documents`]; all optional, combined with AND.
@@ -148,6 +169,9 @@ pub struct DmpDocumentUpdate<'a> {
     pub confidentiality: Option<&'a [String]>,
     /// Error of the attempt (None clears it).
     pub error: Option<&'a str>,
+    /// Why a check before sending refused it, as stored (`traits_mismatch:prenoms sexe`);
+    /// None clears it.
+    pub not_sent_reason: Option<&'a str>,
 }
 
 impl Journal {
@@ -221,7 +245,8 @@ impl Journal {
                     entry_uuid = COALESCE(?3, entry_uuid),
                     confidentiality = COALESCE(?4, confidentiality),
                     last_error = ?5,
-                    updated_at = ?6
+                    updated_at = ?6,
+                    not_sent_reason = ?7
                  WHERE unique_id = ?1",
                 params![
                     unique_id,
@@ -229,7 +254,8 @@ impl Journal {
                     u.entry_uuid,
                     u.confidentiality.map(|c| c.join(" ")),
                     u.error,
-                    now
+                    now,
+                    u.not_sent_reason
                 ],
             )?;
         }
@@ -286,6 +312,56 @@ impl Journal {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Records a DMP/CONF.01 confirmation of a traits mismatch (the trait codes confirmed) with
+    /// the TD0.2 exchanges that showed it, in one transaction.
+    pub fn dmp_traits_ack(
+        &self,
+        exchanges: &[NewExchange],
+        patient_local_id: &str,
+        practitioner: &str,
+        fields: &[&str],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(exchanges.len());
+        for x in exchanges {
+            ids.push(insert_exchange(&tx, x)?);
+        }
+        tx.execute(
+            "INSERT INTO dmp_traits_acks(at, patient_local_id, practitioner, fields, exchange_id) VALUES(?1, ?2, ?3, ?4, ?5)",
+            params![
+                rfc3339(&at),
+                patient_local_id,
+                practitioner,
+                fields.join(" "),
+                ids.last()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The most recent traits confirmation of a patient (DMP/CONF.01), if any.
+    pub fn dmp_traits_ack_latest(&self, patient_local_id: &str) -> Result<Option<DmpTraitsAckRow>> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT at, patient_local_id, practitioner, fields FROM dmp_traits_acks WHERE patient_local_id = ?1 ORDER BY id DESC LIMIT 1",
+                [patient_local_id],
+                |r| {
+                    let fields: String = r.get(3)?;
+                    Ok(DmpTraitsAckRow {
+                        at: r.get(0)?,
+                        patient_local_id: r.get(1)?,
+                        practitioner: r.get(2)?,
+                        fields: fields.split_whitespace().map(str::to_owned).collect(),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// One outbox document with its bytes.
     pub fn dmp_document(&self, unique_id: &str) -> Result<Option<(DmpDocumentRow, Vec<u8>)>> {
         let conn = self.lock()?;
@@ -293,7 +369,7 @@ impl Journal {
             .query_row(
                 &format!("{SELECT_ROW}, document FROM dmp_documents WHERE unique_id = ?1"),
                 [unique_id],
-                |r| Ok((read_row(r)?, r.get::<_, Vec<u8>>(14)?)),
+                |r| Ok((read_row(r)?, r.get::<_, Vec<u8>>(15)?)),
             )
             .optional()?;
         Ok(row)
@@ -325,7 +401,7 @@ impl Journal {
     }
 }
 
-const SELECT_ROW: &str = "SELECT unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, entry_uuid, created_at, updated_at, last_error, 0";
+const SELECT_ROW: &str = "SELECT unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, entry_uuid, created_at, updated_at, last_error, not_sent_reason, 0";
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
     let code: String = r.get(6)?;
@@ -337,6 +413,14 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
         )
     })?;
     let conf: String = r.get(7)?;
+    let reason: Option<String> = r.get(13)?;
+    let (not_sent_reason, traits_mismatch) = match reason.as_deref().map(|r| r.split_once(':')) {
+        Some(Some((code, fields))) => (
+            Some(code.to_owned()),
+            fields.split_whitespace().map(str::to_owned).collect(),
+        ),
+        _ => (reason, Vec::new()),
+    };
     Ok(DmpDocumentRow {
         unique_id: r.get(0)?,
         patient_local_id: r.get(1)?,
@@ -352,6 +436,8 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
         last_error: r.get(12)?,
+        not_sent_reason,
+        traits_mismatch,
     })
 }
 
@@ -377,7 +463,7 @@ mod tests {
     fn outbox_lifecycle_and_dashboard() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path().join("j.sqlite")).unwrap();
-        assert_eq!(j.schema_version().unwrap(), 2);
+        assert_eq!(j.schema_version().unwrap(), 3);
         let conf = vec!["N".to_owned()];
         j.dmp_outbox_put(&doc("1.2.3", b"<doc/>", &conf)).unwrap();
         let (row, bytes) = j.dmp_document("1.2.3").unwrap().unwrap();
@@ -402,6 +488,7 @@ mod tests {
                     entry_uuid: Some("urn:uuid:abc"),
                     confidentiality: Some(&masked),
                     error: None,
+                    not_sent_reason: None,
                 },
             )],
         )
@@ -417,5 +504,77 @@ mod tests {
         };
         assert!(j.dmp_documents(&deleted).unwrap().is_empty());
         assert_eq!(j.exchanges(&Default::default()).unwrap().len(), 1);
+        // A refusal before sending is recorded with its reason, cleared by the next attempt.
+        j.dmp_commit(
+            &[],
+            &[(
+                "1.2.3",
+                DmpDocumentUpdate {
+                    status: Some(DmpDocumentStatus::Failed),
+                    not_sent_reason: Some("traits_mismatch:prenoms sexe"),
+                    ..Default::default()
+                },
+            )],
+        )
+        .unwrap();
+        let (row, _) = j.dmp_document("1.2.3").unwrap().unwrap();
+        assert_eq!(row.not_sent_reason.as_deref(), Some("traits_mismatch"));
+        assert_eq!(row.traits_mismatch, vec!["prenoms", "sexe"]);
+        j.dmp_commit(&[], &[("1.2.3", DmpDocumentUpdate::default())])
+            .unwrap();
+        let (row, _) = j.dmp_document("1.2.3").unwrap().unwrap();
+        assert_eq!((row.not_sent_reason, row.traits_mismatch.len()), (None, 0));
+    }
+
+    #[test]
+    fn traits_acks_are_kept_newest_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path().join("j.sqlite")).unwrap();
+        assert_eq!(j.dmp_traits_ack_latest("P1").unwrap(), None);
+        let at = Utc::now();
+        j.dmp_traits_ack(&[], "P1", "810001234567", &["prenoms"], at)
+            .unwrap();
+        j.dmp_traits_ack(&[], "P1", "810001234568", &["prenoms", "sexe"], at)
+            .unwrap();
+        let a = j.dmp_traits_ack_latest("P1").unwrap().unwrap();
+        assert_eq!(a.fields, vec!["prenoms", "sexe"]);
+        assert_eq!(a.practitioner, "810001234568");
+        assert_eq!(j.dmp_traits_ack_latest("P2").unwrap(), None);
+    }
+
+    /// A journal written by the v2 schema (before DMP/CONF.01 confirmations) is upgraded in
+    /// place: its outbox rows are kept and the new column and table are there.
+    #[test]
+    fn a_v2_journal_is_migrated_to_v3() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for m in &super::super::MIGRATIONS[..2] {
+                tx.execute_batch(m).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 2u32).unwrap();
+            tx.execute(
+                "INSERT INTO dmp_documents(unique_id, patient_local_id, ins, status, created_at, updated_at, document) VALUES('1.2.3', 'P1', '279035121518989', 'failed', 'x', 'x', X'3C612F3E')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.schema_version().unwrap(), 3);
+        let (row, bytes) = j.dmp_document("1.2.3").unwrap().unwrap();
+        assert_eq!(
+            (row.status, bytes.as_slice()),
+            (DmpDocumentStatus::Failed, &b"<a/>"[..])
+        );
+        assert_eq!(row.not_sent_reason, None);
+        j.dmp_traits_ack(&[], "P1", "810001234567", &["prenoms"], Utc::now())
+            .unwrap();
+        assert!(j.dmp_traits_ack_latest("P1").unwrap().is_some());
+        drop(j);
+        // Opening again applies nothing more.
+        assert_eq!(Journal::open(&path).unwrap().schema_version().unwrap(), 3);
     }
 }

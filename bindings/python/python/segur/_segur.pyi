@@ -36,7 +36,21 @@ class DocumentError(SegurError, ValueError):
     """A CDA document is refused: XML, DOCTYPE, limits, root, CI-SIS rule (code 105)."""
 
 class NotSentError(SegurError):
-    """Nothing was sent: no DMP, closed, or the patient opposed feeding (code 106)."""
+    """Nothing was sent: a check before sending refused it; the document stays in the outbox
+    (code 106). `reason` is one of the constants below; `fields`, for TRAITS_MISMATCH, the trait
+    codes that differ ('nom_naissance', 'prenoms', 'sexe', 'date_naissance'), else ()."""
+
+    NO_DMP: ClassVar[str]
+    """'no_dmp': the patient has no DMP."""
+    CLOSED: ClassVar[str]
+    """'closed': the patient's DMP is closed."""
+    FEEDING_OPPOSED: ClassVar[str]
+    """'feeding_opposed': the patient opposed feeding by this professional (DMP/CONF.09)."""
+    TRAITS_MISMATCH: ClassVar[str]
+    """'traits_mismatch': the DMP's traits differ from ours, unconfirmed (DMP/CONF.01):
+    `Client.dmp_confirm_traits`, then `dmp_retry`."""
+    reason: str | None
+    fields: tuple[str, ...]
 
 class TooLargeError(SegurError, ValueError):
     """A document or message is over its size limit (code 107)."""
@@ -414,6 +428,8 @@ class DmpStatus:
     def can_consult(self) -> bool: ...
     @property
     def traits_mismatch(self) -> list[str]: ...
+    @property
+    def traits_confirmed(self) -> bool: ...
 
 @final
 class DmpConsent:
@@ -488,6 +504,10 @@ class DmpSendResult:
     def warnings(self) -> list[str]: ...
     @property
     def traits_mismatch(self) -> list[str]: ...
+    @property
+    def already_registered(self) -> bool: ...
+    @property
+    def entry_uuid(self) -> str | None: ...
 
 @final
 class DmpFindQuery:
@@ -593,6 +613,10 @@ class DmpDocumentRow:
     def updated_at(self) -> str: ...
     @property
     def last_error(self) -> str | None: ...
+    @property
+    def not_sent_reason(self) -> str | None: ...
+    @property
+    def traits_mismatch(self) -> list[str]: ...
 
 _Cda = bytes | bytearray | str | BuiltDocument
 
@@ -664,6 +688,10 @@ class Client:
     def dmp_status_async(
         self, local_id: str, *, practitioner: Practitioner | None = None
     ) -> Awaitable[DmpStatus]: ...
+    def dmp_confirm_traits(self, local_id: str, *, practitioner: Practitioner | None = None) -> list[str]: ...
+    def dmp_confirm_traits_async(
+        self, local_id: str, *, practitioner: Practitioner | None = None
+    ) -> Awaitable[list[str]]: ...
     def dmp_authorize(
         self, local_id: str, consent: DmpConsent, *, practitioner: Practitioner | None = None
     ) -> str | None: ...

@@ -140,11 +140,36 @@ class DmpTest {
         val e = assertThrows<SegurException.NotSent> { runBlocking { client.dmpSend("kt-tc", doc.xml.toByteArray()) } }
         assertEquals(106u, e.code)
         assertEquals(106u, e.code())
+        assertEquals(DmpFeedBlocked.FEEDING_OPPOSED, e.blocked)
+        assertTrue(e.fields.isEmpty())
         assertFalse(e.reason.contains("TCHITCHI"))
         val row = client.dmpDashboard(DmpDocumentQuery(status = DmpDocumentStatus.FAILED)).single { it.patientLocalId == "kt-tc" }
         assertEquals(doc.id, row.uniqueId)
         assertNotNull(row.lastError)
         assertThrows<SegurException.NotSent> { runBlocking { client.dmpRetry(doc.id) } }
+        assertEquals(DmpFeedBlocked.FEEDING_OPPOSED, row.notSentReason)
+    }
+
+    @Test
+    fun traitsMismatchStopsFeedingUntilConfirmed(): Unit = runBlocking {
+        // DMP/CONF.01: the sandbox DMP knows NESSI NATHALIE as RUTH.
+        qualify(
+            "kt-nn",
+            IdentityInput(nomNaissance = "NESSI", prenoms = "NATHALIE", dateNaissance = "1977-07-14", sexe = "F"),
+        )
+        val st = client.dmpStatus("kt-nn")
+        assertEquals(DmpFeedBlocked.TRAITS_MISMATCH, st.feedBlocked)
+        assertFalse(st.canFeed || st.traitsConfirmed)
+        val doc = vsm("kt-nn")
+        val e = assertThrows<SegurException.NotSent> { runBlocking { client.dmpSend("kt-nn", doc.xml.toByteArray()) } }
+        assertEquals(DmpFeedBlocked.TRAITS_MISMATCH, e.blocked)
+        assertEquals(listOf("prenoms"), e.fields)
+        assertFalse(e.reason.contains("RUTH"))
+        assertEquals(listOf("prenoms"), client.dmpConfirmTraits("kt-nn"))
+        assertTrue(client.dmpStatus("kt-nn").traitsConfirmed)
+        val sent = client.dmpRetry(doc.id)
+        assertEquals(DmpDocumentStatus.ACCESSIBLE, sent.status)
+        assertFalse(sent.alreadyRegistered)
     }
 
     @Test
