@@ -421,13 +421,10 @@ impl Journal {
         exchanges: &[NewExchange],
         record: Option<(&IdentityRecord, usize, bool)>,
     ) -> Result<Vec<i64>> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let mut ids = Vec::with_capacity(exchanges.len());
-        for x in exchanges {
-            ids.push(insert_exchange(&tx, x)?);
-        }
-        if let Some((record, history_from, create)) = record {
+        self.with_exchanges(exchanges, |tx, _| {
+            let Some((record, history_from, create)) = record else {
+                return Ok(());
+            };
             let json = serde_json::to_string(record)
                 .map_err(|e| SegurError::Internal(format!("identity not serialisable: {e}")))?;
             let now = rfc3339(&Utc::now());
@@ -446,9 +443,27 @@ impl Journal {
                 )?;
             }
             for h in record.history().iter().skip(history_from) {
-                insert_event(&tx, record.local_id(), h)?;
+                insert_event(tx, record.local_id(), h)?;
             }
+            Ok(())
+        })
+    }
+
+    /// Writes `exchanges`, then what `then` writes (given their row ids), in one transaction: an
+    /// exchange and the state it changed are recorded together or not at all. Returns the
+    /// exchange row ids.
+    pub(crate) fn with_exchanges(
+        &self,
+        exchanges: &[NewExchange],
+        then: impl FnOnce(&rusqlite::Transaction<'_>, &[i64]) -> Result<()>,
+    ) -> Result<Vec<i64>> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(exchanges.len());
+        for x in exchanges {
+            ids.push(insert_exchange(&tx, x)?);
         }
+        then(&tx, &ids)?;
         tx.commit()?;
         Ok(ids)
     }

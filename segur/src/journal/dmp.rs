@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::{insert_exchange, rfc3339, Journal, NewExchange};
+use super::{rfc3339, Journal, NewExchange};
 use crate::error::{Result, SegurError};
 
 /// Where a document handed to the DMP stands.
@@ -231,16 +231,11 @@ impl Journal {
         exchanges: &[NewExchange],
         updates: &[(&str, DmpDocumentUpdate<'_>)],
     ) -> Result<Vec<i64>> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let mut ids = Vec::with_capacity(exchanges.len());
-        for x in exchanges {
-            ids.push(insert_exchange(&tx, x)?);
-        }
-        let now = rfc3339(&Utc::now());
-        for (unique_id, u) in updates {
-            tx.execute(
-                "UPDATE dmp_documents SET
+        self.with_exchanges(exchanges, |tx, _| {
+            let now = rfc3339(&Utc::now());
+            for (unique_id, u) in updates {
+                tx.execute(
+                    "UPDATE dmp_documents SET
                     status = COALESCE(?2, status),
                     entry_uuid = COALESCE(?3, entry_uuid),
                     confidentiality = COALESCE(?4, confidentiality),
@@ -248,19 +243,19 @@ impl Journal {
                     updated_at = ?6,
                     not_sent_reason = ?7
                  WHERE unique_id = ?1",
-                params![
-                    unique_id,
-                    u.status.map(DmpDocumentStatus::code),
-                    u.entry_uuid,
-                    u.confidentiality.map(|c| c.join(" ")),
-                    u.error,
-                    now,
-                    u.not_sent_reason
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok(ids)
+                    params![
+                        unique_id,
+                        u.status.map(DmpDocumentStatus::code),
+                        u.entry_uuid,
+                        u.confidentiality.map(|c| c.join(" ")),
+                        u.error,
+                        now,
+                        u.not_sent_reason
+                    ],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Records a TD0.3 authorization change with its exchanges, in one transaction (the
@@ -273,12 +268,7 @@ impl Journal {
         action: &str,
         consent: Option<(&str, DateTime<Utc>)>,
     ) -> Result<Vec<i64>> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let mut ids = Vec::with_capacity(exchanges.len());
-        for x in exchanges {
-            ids.push(insert_exchange(&tx, x)?);
-        }
+        self.with_exchanges(exchanges, |tx, ids| {
         tx.execute(
             "INSERT INTO dmp_consents(at, patient_local_id, practitioner, action, mode, collected_at, exchange_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -291,8 +281,8 @@ impl Journal {
                 ids.last()
             ],
         )?;
-        tx.commit()?;
-        Ok(ids)
+        Ok(())
+        })
     }
 
     /// The recorded TD0.3 changes of a patient: (at, practitioner, action, consent mode,
@@ -322,12 +312,7 @@ impl Journal {
         fields: &[&str],
         at: DateTime<Utc>,
     ) -> Result<Vec<i64>> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let mut ids = Vec::with_capacity(exchanges.len());
-        for x in exchanges {
-            ids.push(insert_exchange(&tx, x)?);
-        }
+        self.with_exchanges(exchanges, |tx, ids| {
         tx.execute(
             "INSERT INTO dmp_traits_acks(at, patient_local_id, practitioner, fields, exchange_id) VALUES(?1, ?2, ?3, ?4, ?5)",
             params![
@@ -338,8 +323,8 @@ impl Journal {
                 ids.last()
             ],
         )?;
-        tx.commit()?;
-        Ok(ids)
+        Ok(())
+        })
     }
 
     /// The most recent traits confirmation of a patient (DMP/CONF.01), if any.
