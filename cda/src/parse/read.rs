@@ -1284,14 +1284,7 @@ impl<'a> Cx<'a> {
                     true
                 }
                 (true, "entryRelationship") if rel.is_none() => {
-                    let mut obs = None;
-                    while let Some((hl7, name)) = cx.child()? {
-                        if hl7 && name == "observation" && obs.is_none() {
-                            obs = Some(cx.observation()?);
-                        } else {
-                            cx.skip()?;
-                        }
-                    }
+                    let obs = cx.first_observation()?;
                     rel = Some(obs);
                     true
                 }
@@ -1329,6 +1322,20 @@ impl<'a> Cx<'a> {
 
     /// Current element: an observation (id, code, text, value, effectiveTime, templateIds,
     /// participant agent, nested observations).
+    /// Current element: a relationship (`entryRelationship`, `component`); its first
+    /// `observation` read, everything else skipped.
+    fn first_observation(&mut self) -> Result<Option<Obs<'a>>> {
+        let mut obs = None;
+        while let Some((hl7, name)) = self.child()? {
+            if hl7 && name == "observation" && obs.is_none() {
+                obs = Some(self.observation()?);
+            } else {
+                self.skip()?;
+            }
+        }
+        Ok(obs)
+    }
+
     fn observation(&mut self) -> Result<Obs<'a>> {
         let mut value: Option<Value<'a>> = None;
         let mut time: Option<Ivl<'a>> = None;
@@ -1358,14 +1365,7 @@ impl<'a> Cx<'a> {
                     true
                 }
                 (true, "entryRelationship") => {
-                    let mut obs = None;
-                    while let Some((hl7, name)) = cx.child()? {
-                        if hl7 && name == "observation" && obs.is_none() {
-                            obs = Some(cx.observation()?);
-                        } else {
-                            cx.skip()?;
-                        }
-                    }
+                    let obs = cx.first_observation()?;
                     // The status: the value code of the first one that is a status.
                     if let Some(o) = obs.filter(|o| o.status_template && status.is_none()) {
                         status = Some(o.value.and_then(|v| v.coded.code).map(|c| c.code));
@@ -1546,14 +1546,7 @@ impl<'a> Cx<'a> {
         let s = self.statement(|cx, hl7, name| {
             Ok(match (hl7, name) {
                 (true, "entryRelationship") => {
-                    let mut obs = None;
-                    while let Some((hl7, name)) = cx.child()? {
-                        if hl7 && name == "observation" && obs.is_none() {
-                            obs = Some(cx.observation()?);
-                        } else {
-                            cx.skip()?;
-                        }
-                    }
+                    let obs = cx.first_observation()?;
                     all.extend(obs);
                     true
                 }
@@ -1693,14 +1686,7 @@ impl<'a> Cx<'a> {
                     true
                 }
                 (true, "component") => {
-                    let mut obs = None;
-                    while let Some((hl7, name)) = cx.child()? {
-                        if hl7 && name == "observation" && obs.is_none() {
-                            obs = Some(cx.observation()?);
-                        } else {
-                            cx.skip()?;
-                        }
-                    }
+                    let obs = cx.first_observation()?;
                     all.extend(obs);
                     true
                 }

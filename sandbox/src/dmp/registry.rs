@@ -849,19 +849,9 @@ fn apply_update(
         return Ok(errors);
     }
 
-    let ss_uuid = mapped(&map, &ss.id);
-    db.insert_submission_set(&SubmissionSetRow {
-        entry_uuid: ss_uuid.clone(),
-        unique_id: ss.unique_id.clone(),
-        patient_id: ss.patient_id.clone(),
-        source_id: ss.source_id.clone(),
-        submission_time: ss.submission_time.clone(),
-        content_type: ss.content_type.clone(),
-        author_persons: ss.author_persons.clone(),
-        status: ebrim::APPROVED.to_owned(),
-        raw_xml: submission::stored_object_xml(&ss.element, &map),
-        seq: 0,
-    })?;
+    let row = ss.row(&map);
+    let ss_uuid = row.entry_uuid.clone();
+    db.insert_submission_set(&row)?;
     for (meta, latest) in &versions {
         let mut row = meta.row.clone();
         row.entry_uuid = mapped(&map, &meta.id);

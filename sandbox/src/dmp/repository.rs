@@ -14,7 +14,7 @@ use segur_net::xml::{escape, Element};
 use sha1::{Digest, Sha1};
 
 use super::ebrim::{self, PatientId, RegistryError, XDSB_NS};
-use super::store::{AssociationRow, Db, EntryRow, SubmissionSetRow};
+use super::store::{AssociationRow, Db, EntryRow};
 use super::submission::{self, mapped};
 use super::vihf::Vihf;
 use super::{
@@ -276,19 +276,9 @@ pub(crate) fn register(
     }
 
     // Store.
-    let ss_uuid = mapped(&map, &ss.id);
-    db.insert_submission_set(&SubmissionSetRow {
-        entry_uuid: ss_uuid.clone(),
-        unique_id: ss.unique_id.clone(),
-        patient_id: ss.patient_id.clone(),
-        source_id: ss.source_id.clone(),
-        submission_time: ss.submission_time.clone(),
-        content_type: ss.content_type.clone(),
-        author_persons: ss.author_persons.clone(),
-        status: ebrim::APPROVED.to_owned(),
-        raw_xml: submission::stored_object_xml(&ss.element, &map),
-        seq: 0,
-    })?;
+    let row = ss.row(&map);
+    let ss_uuid = row.entry_uuid.clone();
+    db.insert_submission_set(&row)?;
     for e in &entries {
         let mut row: EntryRow = e.row.clone();
         row.entry_uuid = mapped(&map, &e.id);

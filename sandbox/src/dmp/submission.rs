@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use segur_net::xml::Element;
 
 use super::ebrim::{self, PatientId, RegistryError, RIM_NS};
-use super::store::{Db, EntryRow, SEP};
+use super::store::{Db, EntryRow, SubmissionSetRow, SEP};
 use crate::SandboxError;
 
 const META_ERROR: &str = "XDSRegistryMetadataError";
@@ -71,6 +71,24 @@ pub(crate) struct SubmissionSetMeta {
     pub author_persons: Vec<String>,
     /// The package, with its SubmissionSet classification inside.
     pub element: Element,
+}
+
+impl SubmissionSetMeta {
+    /// The row stored for it, with the entryUUID `map` gave its id (ITI-41 and ITI-57 alike).
+    pub(crate) fn row(&self, map: &BTreeMap<String, String>) -> SubmissionSetRow {
+        SubmissionSetRow {
+            entry_uuid: mapped(map, &self.id),
+            unique_id: self.unique_id.clone(),
+            patient_id: self.patient_id.clone(),
+            source_id: self.source_id.clone(),
+            submission_time: self.submission_time.clone(),
+            content_type: self.content_type.clone(),
+            author_persons: self.author_persons.clone(),
+            status: ebrim::APPROVED.to_owned(),
+            raw_xml: stored_object_xml(&self.element, map),
+            seq: 0,
+        }
+    }
 }
 
 fn is_ss_classification(c: &Element, package_id: &str) -> bool {
