@@ -1,4 +1,4 @@
-//! `segur cda vsm build|parse|pdf|metadata`.
+//! `segur cda vsm build|parse|pdf|metadata`, through the facade.
 
 use std::path::{Path, PathBuf};
 
@@ -55,7 +55,7 @@ pub fn vsm_build(out: &Out, request: &Path, config: &Path, output: &Path) -> u8 
 
 pub fn parse(out: &Out, file: &Path) -> u8 {
     let r = (|| {
-        let doc = segur_cda::parse(&read(file)?).map_err(|e| e.to_string())?;
+        let doc = segur::cda_parse(&read(file)?).map_err(|e| e.to_string())?;
         if out.json {
             return serde_json::to_value(&doc).map_err(|e| e.to_string());
         }
@@ -73,7 +73,7 @@ pub fn parse(out: &Out, file: &Path) -> u8 {
 
 pub fn metadata(out: &Out, file: &Path) -> u8 {
     let r = (|| {
-        let m = segur_cda::metadata(&read(file)?).map_err(|e| e.to_string())?;
+        let m = segur::cda_metadata(&read(file)?).map_err(|e| e.to_string())?;
         let v = serde_json::to_value(&m).map_err(|e| e.to_string())?;
         if out.json {
             return Ok(v);
@@ -85,8 +85,10 @@ pub fn metadata(out: &Out, file: &Path) -> u8 {
 
 pub fn pdf(out: &Out, file: &Path, output: Option<PathBuf>) -> u8 {
     let r = (|| {
-        let doc = segur_cda::parse(&read(file)?).map_err(|e| e.to_string())?;
-        let (bytes, name) = segur_cda::pdf::pdf_copy(&doc).map_err(|e| e.to_string())?;
+        let segur::PdfCopy {
+            pdf: bytes,
+            file_name: name,
+        } = segur::cda_pdf(&read(file)?).map_err(|e| e.to_string())?;
         let path = output.unwrap_or_else(|| PathBuf::from(&name));
         write(&path, &bytes)?;
         Ok(json!({

@@ -15,9 +15,7 @@ use crate::output::Out;
 use crate::NetArgs;
 
 fn open(net: &NetArgs) -> Result<Segur, SegurError> {
-    let mut config = segur::Config::from_file(&net.config)?;
-    config.dmp_trace_dir = net.trace_dir.clone();
-    Segur::open(config)
+    net.open()
 }
 
 fn practitioner(segur: &Segur, purpose: Option<&str>) -> Result<Practitioner, SegurError> {

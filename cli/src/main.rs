@@ -9,6 +9,7 @@ mod dmp_cmd;
 mod insi_cmd;
 mod journal_cmd;
 mod output;
+mod sandbox_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -86,6 +87,22 @@ pub(crate) struct NetArgs {
     /// Write each SOAP request and response to this folder.
     #[arg(long)]
     pub trace_dir: Option<PathBuf>,
+}
+
+impl NetArgs {
+    /// Opens the facade from `--config` (journal, installation UUID, credentials), with the
+    /// trace folder of `--trace-dir`: every command that reaches a service goes through it.
+    pub(crate) fn open(&self) -> Result<segur::Segur, segur::SegurError> {
+        use segur::SegurError;
+        let mut config = segur::Config::from_file(&self.config).map_err(|e| match e {
+            SegurError::Config(m) if !self.config.exists() => SegurError::Config(format!(
+                "{m} (run `segur sandbox` to get one for the sandbox)"
+            )),
+            e => e,
+        })?;
+        config.trace_dir = self.trace_dir.clone();
+        segur::Segur::open(config)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -534,17 +551,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let out = Out { json: cli.json };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let code = runtime.block_on(async move {
+    // The library's one runtime (the sandbox and demo servers run there too).
+    let code = segur::runtime::block_on(async move {
         match cli.command {
             Command::Ins(InsCommand::Check { matricule, key }) => {
                 insi_cmd::ins_check(&out, &matricule, key.as_deref())
@@ -580,7 +588,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Insi(InsiCommand::Replay { response }) => {
-                insi_cmd::insi_replay(&out, &response).await
+                insi_cmd::insi_replay(&out, &response)
             }
             Command::Cda(CdaCommand::Vsm(VsmCommand::Build {
                 request,
@@ -595,10 +603,18 @@ fn main() -> ExitCode {
             Command::Journal(JournalCommand::Export { filter, csv }) => {
                 journal_cmd::export(&out, &filter, &csv)
             }
-            Command::Sandbox(a) => insi_cmd::sandbox(&out, a.dir, a.port_base, a.insi_outage).await,
+            Command::Sandbox(a) => {
+                sandbox_cmd::sandbox(&out, a.dir, a.port_base, a.insi_outage).await
+            }
             Command::Demo(DemoCommand::Ins { dir }) => demo::ins(&out, dir).await,
             Command::Demo(DemoCommand::Dmp { dir }) => demo_dmp::dmp(&out, dir).await,
         }
     });
-    ExitCode::from(code)
+    match code {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

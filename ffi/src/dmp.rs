@@ -621,8 +621,8 @@ mod tests {
 
     #[test]
     fn the_not_sent_reason_is_in_the_error_details() {
-        use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
-        let e = facade::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::TraitsMismatch(
+        use facade::error::{DmpError, FeedBlocked, TraitField, TraitsMismatch};
+        let e = facade::SegurError::Dmp(DmpError::NotSent(FeedBlocked::TraitsMismatch(
             TraitsMismatch {
                 fields: vec![TraitField::Prenoms],
             },
@@ -634,7 +634,7 @@ mod tests {
             d["reason"],
             serde_json::json!({"kind": "traits_mismatch", "fields": ["prenoms"]})
         );
-        let e = facade::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::Closed));
+        let e = facade::SegurError::Dmp(DmpError::NotSent(FeedBlocked::Closed));
         crate::error::set_last_error(Failure::from(e));
         let d = serde_json::to_value(crate::error::last_error_details()).unwrap();
         assert_eq!(d["reason"], serde_json::json!({"kind": "closed"}));

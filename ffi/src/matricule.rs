@@ -1,7 +1,7 @@
 //! Stateless functions: matricule INS check and traits normalisation.
 
+use facade::ins::{Field, KeyStatus, Matricule};
 use facade::MatriculeInfo;
-use segur_ins_core::{Field, KeyStatus, Matricule};
 
 use crate::buf::{json_buf, segur_buf};
 use crate::error::{segur_result, Failure};

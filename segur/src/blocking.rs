@@ -1,17 +1,22 @@
-//! A blocking client owning its tokio runtime, for the C, Python and Kotlin surfaces.
+//! A blocking client over the library's one runtime ([`crate::runtime`]), for the C ABI (and
+//! any host without an async executor).
 
 use std::future::Future;
+use std::sync::Mutex;
 
-use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
 
 use crate::error::{Result, SegurError};
 use crate::views::{Actor, IdentityInput, IdentitySearchView, InsiResultView};
-use crate::{Config, Segur};
+use crate::{runtime, Config, Segur};
 
-/// [`Segur`] with a runtime of its own: blocking calls, and `spawn` for completion callbacks.
+/// [`Segur`] with blocking calls, and [`BlockingSegur::spawn`] for completion callbacks. The
+/// background work it spawns belongs to it: dropping it cancels what is still pending and waits
+/// for it to stop, so no completion runs after the drop returns (except when dropped on a
+/// runtime thread, where waiting would deadlock: then the work is only cancelled).
 pub struct BlockingSegur {
     client: Segur,
-    runtime: Runtime,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for BlockingSegur {
@@ -21,20 +26,17 @@ impl std::fmt::Debug for BlockingSegur {
 }
 
 impl BlockingSegur {
-    /// Opens with a 2-thread runtime.
+    /// Opens (on the library's runtime: building the HTTPS clients needs its context).
     pub fn open(config: Config) -> Result<Self> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("segur-worker")
-            .enable_all()
-            .build()
-            .map_err(|e| SegurError::Internal(format!("cannot start the runtime: {e}")))?;
-        // Building the HTTPS client may need a runtime context.
+        let rt = runtime::get()?;
         let client = {
-            let _g = runtime.enter();
+            let _g = rt.enter();
             Segur::open(config)?
         };
-        Ok(Self { client, runtime })
+        Ok(Self {
+            client,
+            tasks: Mutex::new(Vec::new()),
+        })
     }
 
     /// Opens from a TOML file.
@@ -47,18 +49,27 @@ impl BlockingSegur {
         &self.client
     }
 
-    /// The runtime (for completion-callback variants).
-    pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+    /// Runs a future to completion; refused on a runtime thread (e.g. inside a completion
+    /// callback), where blocking would deadlock, and in a forked child (open a new client there).
+    pub fn block_on<F: Future>(&self, f: F) -> Result<F::Output> {
+        self.client.check_process()?;
+        runtime::block_on(f)
     }
 
-    /// Runs a future to completion; refused on a runtime thread (e.g. inside a completion
-    /// callback), where blocking would deadlock.
-    pub fn block_on<F: Future>(&self, f: F) -> Result<F::Output> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(SegurError::WouldBlock);
-        }
-        Ok(self.runtime.block_on(f))
+    /// Spawns background work owned by this client (see the type's doc).
+    pub fn spawn<F>(&self, f: F) -> Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.client.check_process()?;
+        let handle = runtime::spawn(f)?;
+        let mut tasks = self
+            .tasks
+            .lock()
+            .map_err(|_| SegurError::Internal("task list lock poisoned".into()))?;
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(handle);
+        Ok(())
     }
 
     /// [`Segur::identity_search_insi`], blocking.
@@ -78,5 +89,26 @@ impl BlockingSegur {
         actor: &Actor,
     ) -> Result<InsiResultView> {
         self.block_on(self.client.insi_search(input, confirm, actor))?
+    }
+}
+
+impl Drop for BlockingSegur {
+    fn drop(&mut self) {
+        let tasks = match self.tasks.get_mut() {
+            Ok(t) => std::mem::take(t),
+            Err(p) => std::mem::take(p.into_inner()),
+        };
+        for t in &tasks {
+            t.abort();
+        }
+        if tasks.is_empty() || self.client.check_process().is_err() {
+            return;
+        }
+        // Wait until every aborted task has dropped its future (and so run its completion).
+        let _ = runtime::block_on(async move {
+            for t in tasks {
+                let _ = t.await;
+            }
+        });
     }
 }

@@ -4,10 +4,14 @@
 
 use segur_cda::{
     Author, CdaTime, Confidentiality, DocumentType, Encounter, Header, Informant, InsMode,
-    InstanceId, MedecinTraitant, Organization, ParsedDocument, Patient, Professional, Recipient,
-    ServiceEvent, Vsm, VsmSummary, XdsMetadata,
+    InstanceId, MedecinTraitant, Organization, Patient, Professional, Recipient, ServiceEvent, Vsm,
 };
 use segur_ins_core::insi::Environment;
+
+/// The document model of the layer below, re-exported so that a surface depends on the facade
+/// alone: what [`cda_parse`] returns, its items and codes, and the typed CDA error.
+pub use segur_cda::{parse::Body, CdaError, Code, Item, ItemId, ItemKind};
+pub use segur_cda::{ParsedDocument, VsmSummary, XdsMetadata};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, SegurError};

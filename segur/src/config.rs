@@ -106,9 +106,9 @@ pub struct Config {
     pub dmp: Option<DmpSettings>,
     /// The professional acting by default, when configured.
     pub practitioner: Option<crate::views::Practitioner>,
-    /// Folder where every DMP request and response is also written as a file (besides the
-    /// journal); not read from the file, set by the host (CLI `--trace-dir`).
-    pub dmp_trace_dir: Option<PathBuf>,
+    /// Folder where every request and response (INSi, DMP) is also written as a file, besides
+    /// the journal; not read from the file, set by the host (CLI `--trace-dir`).
+    pub trace_dir: Option<PathBuf>,
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -173,7 +173,7 @@ impl Config {
             journal_path,
             dmp,
             practitioner: file.practitioner,
-            dmp_trace_dir: None,
+            trace_dir: None,
         })
     }
 
@@ -203,7 +203,8 @@ impl Config {
         insi.pkcs12_password = Some(self.pkcs12_password()?);
         insi.pkcs12_password_env = None;
         let mut lps = self.lps.clone();
-        lps.instance = Some(lps.instance.unwrap_or(instance));
+        // The one installation UUID, chosen by `Segur::open` (configured or persisted).
+        lps.instance = Some(instance);
         Ok(Settings {
             environment: self.environment,
             lps,
@@ -303,7 +304,7 @@ impl ConfigBuilder {
             journal_path: self.journal_path.ok_or_else(|| missing("journal path"))?,
             dmp: self.dmp,
             practitioner: self.practitioner,
-            dmp_trace_dir: None,
+            trace_dir: None,
         })
     }
 }

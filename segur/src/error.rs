@@ -1,8 +1,13 @@
 //! The one error type of the facade, and the stable error codes every surface (C, Python,
 //! Kotlin, Swift) maps it to.
 
-use segur_ins_core::InsError;
-use segur_net::NetError;
+/// The typed errors of the layers below that [`SegurError`] carries, re-exported so that a
+/// surface can name them (and build them in its tests) through the facade alone.
+pub use segur_cda::CdaError;
+pub use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
+pub use segur_dmp::DmpError;
+pub use segur_ins_core::InsError;
+pub use segur_net::NetError;
 
 /// Stable error categories. The numbers are part of the C ABI: never renumbered, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]

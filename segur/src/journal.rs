@@ -276,6 +276,8 @@ pub type Payload = (Vec<u8>, Option<Vec<u8>>);
 pub struct Journal {
     conn: Mutex<Connection>,
     path: PathBuf,
+    /// SQLite: an open connection must not be carried across fork().
+    owner: crate::runtime::OwnerProcess,
 }
 
 impl std::fmt::Debug for Journal {
@@ -328,6 +330,7 @@ impl Journal {
         Ok(Self {
             conn: Mutex::new(conn),
             path,
+            owner: crate::runtime::OwnerProcess::current(),
         })
     }
 
@@ -337,6 +340,8 @@ impl Journal {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        // Before the lock: in a forked child it may be held by a thread that does not exist.
+        crate::runtime::check_process(self.owner)?;
         self.conn
             .lock()
             .map_err(|_| SegurError::Internal("journal lock poisoned".into()))

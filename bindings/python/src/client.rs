@@ -4,13 +4,13 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::pin::Pin;
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use pyo3_async_runtimes::{generic, TaskLocals};
 use segur::{DmpDocumentQuery, ExchangeQuery, Segur, SegurError};
-use tokio::runtime::Runtime;
 
 use crate::cda::{BuiltDocument, Request};
 use crate::dmp::{
@@ -22,24 +22,50 @@ use crate::types::{
     opt, Actor, Exchange, Identity, IdentityInput, IdentitySearch, InsiResult, RnivEvent, Text,
 };
 
-/// One tokio runtime per process, shared by every client and by pyo3-async-runtimes (so the
-/// `*_async` futures run where the sync ones do).
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// The library's one runtime ([`segur::runtime`]) as a runtime of pyo3-async-runtimes, so the
+/// `*_async` awaitables run where the blocking calls do — and, after `os.fork()`, on the
+/// child's own runtime.
+struct SegurRuntime;
 
-fn runtime() -> Result<&'static Runtime, SegurError> {
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
+tokio::task_local! {
+    static TASK_LOCALS: TaskLocals;
+}
+
+impl generic::Runtime for SegurRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // `awaitable` has checked that the runtime starts: this is the same one.
+        segur::runtime::get()
+            .expect("runtime checked by awaitable")
+            .spawn(fut)
     }
-    let built = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("segur-py")
-        .enable_all()
-        .build()
-        .map_err(|e| SegurError::Internal(format!("cannot start the runtime: {e}")))?;
-    let rt = RUNTIME.get_or_init(|| built);
-    // Err only when already set, to this same runtime.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
-    Ok(rt)
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        segur::runtime::get()
+            .expect("runtime checked by awaitable")
+            .spawn_blocking(f)
+    }
+}
+
+impl generic::ContextExt for SegurRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(TASK_LOCALS.scope(locals, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(|l| l.clone()).ok()
+    }
 }
 
 /// Runs `f` with the GIL released (it must not touch Python objects).
@@ -55,13 +81,7 @@ fn block_on<T: Send>(
     py: Python<'_>,
     fut: impl Future<Output = Result<T, SegurError>> + Send,
 ) -> PyResult<T> {
-    detached(py, || {
-        let rt = runtime()?;
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(SegurError::WouldBlock);
-        }
-        rt.block_on(fut)
-    })
+    detached(py, || segur::runtime::block_on(fut)?)
 }
 
 /// Wraps a facade future as an asyncio awaitable.
@@ -70,8 +90,8 @@ where
     F: Future<Output = Result<T, SegurError>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    runtime().map_err(to_pyerr)?;
-    pyo3_async_runtimes::tokio::future_into_py(py, async move { fut.await.map_err(to_pyerr) })
+    segur::runtime::get().map_err(to_pyerr)?;
+    generic::future_into_py::<SegurRuntime, _, T>(py, async move { fut.await.map_err(to_pyerr) })
 }
 
 /// `datetime` (with a time zone) or RFC 3339 `str` → UTC instant.
@@ -121,9 +141,8 @@ impl Client {
     ) -> PyResult<Self> {
         let actor = actor.map_or_else(|| segur::Actor::user("segur-py"), |a| (&*a).into());
         let inner = detached(py, || {
-            let rt = runtime()?;
             // Building the HTTPS client may need a runtime context.
-            let _g = rt.enter();
+            let _g = segur::runtime::get()?.enter();
             Segur::open_file(&config_path)
         })?;
         Ok(Self { inner, actor })

@@ -17,7 +17,7 @@ mod errors;
 mod types;
 
 use pyo3::prelude::*;
-use segur_ins_core::Field;
+use segur::Field;
 
 use crate::errors::{invalid_input, to_pyerr};
 use crate::types::Text;
@@ -34,7 +34,7 @@ fn check_matricule(matricule: Text<'_>, key: Option<Text<'_>>) -> PyResult<types
 /// raises for a bad value (the fast path for form validation).
 #[pyfunction]
 fn is_valid_matricule(matricule: Text<'_>) -> bool {
-    segur_ins_core::Matricule::parse(matricule.0).is_ok()
+    segur::ins::Matricule::parse(matricule.0).is_ok()
 }
 
 fn field(name: &str) -> PyResult<Field> {

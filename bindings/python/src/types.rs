@@ -4,11 +4,11 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use segur::ins::KeyStatus;
 use segur::{
     AttemptView, AttributesView, DocumentView, ExchangeRow, HistoryView, IdentitySearchView,
     IdentityView, InsView, InsiIdentityView, InsiResultView, RnivEventRow, SegurError, TraitsView,
 };
-use segur_ins_core::KeyStatus;
 
 use crate::errors::{invalid_input, to_pyerr};
 
@@ -44,7 +44,7 @@ pub(crate) fn opt(t: Option<Text<'_>>) -> Option<String> {
 /// A checked matricule INS (NIR or NIA): 13 characters + 2-digit key.
 #[pyclass(frozen, module = "segur")]
 pub struct Matricule {
-    pub(crate) m: segur_ins_core::Matricule,
+    pub(crate) m: segur::ins::Matricule,
 }
 
 #[pymethods]
@@ -86,8 +86,8 @@ impl Matricule {
 
 pub(crate) fn check(matricule: &str, key: Option<&str>) -> PyResult<Matricule> {
     let m = match key {
-        Some(k) => segur_ins_core::Matricule::parse_with_key(matricule, k),
-        None => segur_ins_core::Matricule::parse(matricule),
+        Some(k) => segur::ins::Matricule::parse_with_key(matricule, k),
+        None => segur::ins::Matricule::parse(matricule),
     };
     m.map(|m| Matricule { m })
         .map_err(|e| to_pyerr(SegurError::from(e)))

@@ -7,7 +7,7 @@
 //! the full serde form (the same JSON as the CLI and Python), so nothing is lost and the surface
 //! does not break when the model gains fields.
 
-use segur_cda::parse::Body;
+use segur::cda::Body;
 
 use crate::{Result, SegurClient, SegurError};
 
@@ -24,8 +24,8 @@ pub struct CdaCode {
     pub system_name: Option<String>,
 }
 
-impl From<segur_cda::Code> for CdaCode {
-    fn from(c: segur_cda::Code) -> Self {
+impl From<segur::cda::Code> for CdaCode {
+    fn from(c: segur::cda::Code) -> Self {
         CdaCode {
             code: c.code,
             system: c.system,
@@ -84,9 +84,9 @@ pub enum CdaItemKind {
     Autre,
 }
 
-impl From<segur_cda::ItemKind> for CdaItemKind {
-    fn from(k: segur_cda::ItemKind) -> Self {
-        use segur_cda::ItemKind as K;
+impl From<segur::cda::ItemKind> for CdaItemKind {
+    fn from(k: segur::cda::ItemKind) -> Self {
+        use segur::cda::ItemKind as K;
         match k {
             K::Pathologie => CdaItemKind::Pathologie,
             K::AntecedentMedical => CdaItemKind::AntecedentMedical,
@@ -154,10 +154,10 @@ pub struct ParsedCda {
     pub json: String,
 }
 
-impl TryFrom<segur_cda::ParsedDocument> for ParsedCda {
+impl TryFrom<segur::cda::ParsedDocument> for ParsedCda {
     type Error = SegurError;
 
-    fn try_from(doc: segur_cda::ParsedDocument) -> Result<Self> {
+    fn try_from(doc: segur::cda::ParsedDocument) -> Result<Self> {
         let json = to_json(&doc)?;
         let h = doc.header;
         let vsm_version = doc

@@ -633,7 +633,7 @@ impl SegurClient {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl SegurClient {
     /// The professional of the configuration's `[practitioner]`, if any.
     pub fn default_practitioner(&self) -> Option<Practitioner> {

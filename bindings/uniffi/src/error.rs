@@ -297,18 +297,18 @@ mod tests {
         assert_eq!(e.code(), 901);
         assert!(matches!(e, SegurError::Internal { .. }));
         let e: SegurError =
-            segur::SegurError::Cda(segur_cda::CdaError::NotVsm("templateId")).into();
+            segur::SegurError::Cda(segur::error::CdaError::NotVsm("templateId")).into();
         assert_eq!(e.code(), 105);
         assert!(matches!(e, SegurError::InvalidDocument { .. }), "{e:?}");
     }
 
     #[test]
     fn not_sent_carries_its_reason_as_data() {
-        use segur_dmp::patients::{FeedBlocked, TraitField, TraitsMismatch};
+        use segur::error::{FeedBlocked, TraitField, TraitsMismatch};
         let blocked = FeedBlocked::TraitsMismatch(TraitsMismatch {
             fields: vec![TraitField::DateNaissance, TraitField::Prenoms],
         });
-        let e: SegurError = segur::SegurError::Dmp(segur_dmp::DmpError::NotSent(blocked)).into();
+        let e: SegurError = segur::SegurError::Dmp(segur::error::DmpError::NotSent(blocked)).into();
         match e {
             SegurError::NotSent {
                 code,
@@ -323,7 +323,7 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let e: SegurError =
-            segur::SegurError::Dmp(segur_dmp::DmpError::NotSent(FeedBlocked::NoDmp)).into();
+            segur::SegurError::Dmp(segur::error::DmpError::NotSent(FeedBlocked::NoDmp)).into();
         assert!(matches!(
             e,
             SegurError::NotSent {
@@ -336,13 +336,10 @@ mod tests {
 
     #[test]
     fn confirmation_carries_the_proposal_not_the_message() {
-        let e: SegurError = segur::normalize(
-            segur_ins_core::Field::NomNaissance,
-            "D\u{2019}\u{00C6}ION",
-            false,
-        )
-        .unwrap_err()
-        .into();
+        let e: SegurError =
+            segur::normalize(segur::Field::NomNaissance, "D\u{2019}\u{00C6}ION", false)
+                .unwrap_err()
+                .into();
         match e {
             SegurError::NeedsConfirmation {
                 code,

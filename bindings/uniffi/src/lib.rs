@@ -20,9 +20,10 @@
 //!
 //! ## Runtime
 //!
-//! The library runs its network work on one process-wide tokio runtime (2 worker threads,
-//! created on first use, never dropped). An `async` method spawns the facade's future there and
-//! awaits its completion, so the foreign executor (Kotlin coroutines, Swift tasks) only waits.
+//! The library runs its network work on its one runtime ([`segur::runtime`]: 2 worker threads,
+//! created on first use, a new one in a forked child). An `async` method spawns the facade's
+//! future there and awaits its completion, so the foreign executor (Kotlin coroutines, Swift
+//! tasks) only waits: no other runtime is involved.
 //! Cancelling the foreign coroutine stops the wait, not the search: a search that has started
 //! runs to its end and is journaled (every INSi call must be traceable).
 //!
@@ -39,9 +40,7 @@ mod error;
 mod records;
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
-
-use tokio::runtime::Runtime;
+use std::sync::Arc;
 
 pub use cda::*;
 pub use dmp::*;
@@ -50,33 +49,13 @@ pub use records::*;
 
 uniffi::setup_scaffolding!();
 
-/// The process-wide runtime of this library.
-fn runtime() -> Result<&'static Runtime> {
-    static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name("segur-uniffi")
-                .enable_all()
-                .build()
-                .map_err(|e| format!("cannot start the runtime: {e}"))
-        })
-        .as_ref()
-        .map_err(|e| SegurError::internal(e.clone()))
-}
-
-/// Runs `f` on the library's runtime and waits for it (from any executor).
+/// Runs `f` on the library's one runtime ([`segur::runtime`]) and awaits it from any executor.
 async fn on_runtime<T, F>(f: F) -> Result<T>
 where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    match runtime()?.spawn(f).await {
-        Ok(r) => r,
-        Err(e) if e.is_panic() => Err(SegurError::internal("the operation panicked")),
-        Err(_) => Err(SegurError::internal("the operation was cancelled")),
-    }
+    Ok(segur::runtime::run(async move { Ok(f.await) }).await??)
 }
 
 /// The library version.
@@ -107,15 +86,14 @@ pub struct SegurClient {
     inner: segur::Segur,
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl SegurClient {
     /// Opens from a TOML configuration file (e.g. the `segur.toml` written by
     /// `segur sandbox`): the journal is created or migrated, the INSi client is built.
     #[uniffi::constructor]
     pub fn open(config_path: String) -> Result<Arc<Self>> {
-        let rt = runtime()?;
         // Building the HTTPS client needs a runtime context.
-        let _guard = rt.enter();
+        let _guard = segur::runtime::get()?.enter();
         let inner = segur::Segur::open_file(&config_path)?;
         Ok(Arc::new(SegurClient { inner }))
     }

@@ -87,9 +87,9 @@ pub enum NameField {
     PrenomUtilise,
 }
 
-impl From<NameField> for segur_ins_core::Field {
+impl From<NameField> for segur::Field {
     fn from(f: NameField) -> Self {
-        use segur_ins_core::Field;
+        use segur::Field;
         match f {
             NameField::NomNaissance => Field::NomNaissance,
             NameField::Prenom => Field::Prenom,
@@ -111,9 +111,9 @@ pub enum RnivAttribute {
     Homonyme,
 }
 
-impl From<RnivAttribute> for segur_ins_core::rniv::Attribute {
+impl From<RnivAttribute> for segur::Attribute {
     fn from(a: RnivAttribute) -> Self {
-        use segur_ins_core::rniv::Attribute;
+        use segur::Attribute;
         match a {
             RnivAttribute::Douteuse => Attribute::Douteuse,
             RnivAttribute::Fictive => Attribute::Fictive,

@@ -25,7 +25,8 @@ fn example_request_is_current() {
         "summary": examples::manual_summary(VsmVersion::V2023),
     });
     let text = serde_json::to_string_pretty(&want).unwrap() + "\n";
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/vsm-request.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/examples/vsm-request.json");
     if std::env::var_os("SEGUR_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
