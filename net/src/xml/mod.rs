@@ -54,6 +54,8 @@ mod tests;
 
 pub use reader::{Attributes, Mark, NsId, Visitor, XmlEvent, XmlReader};
 pub use tokenizer::check_input;
+pub(crate) use tokenizer::{tokenize, Lexical, Sink};
+pub(crate) use tree::concat;
 pub use tree::{
     parse, parse_document, Attribute, AttributeRef, Children, Document, Element, ElementRef,
     Elements, Node, NodeRef,

@@ -31,29 +31,92 @@ pub fn check_input<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<&'a str> {
 
 /// An attribute as the tokenizer hands it to a sink.
 #[derive(Debug, Clone)]
-pub(super) struct AttrData<'a> {
-    pub(super) ns: u32,
-    pub(super) name: &'a str,
-    pub(super) value: Cow<'a, str>,
+pub(crate) struct AttrData<'a> {
+    /// Namespace id (0: none).
+    pub(crate) ns: u32,
+    /// Local name.
+    pub(crate) name: &'a str,
+    /// Normalised value (XML 1.0 §3.3.3).
+    pub(crate) value: Cow<'a, str>,
+}
+
+/// The markup as written, for a sink that wants it ([`Sink::LEXICAL`]: canonicalization).
+#[derive(Debug)]
+pub(crate) enum Lexical<'t, 'a> {
+    /// A start tag (instead of [`Sink::start`]).
+    Start(StartTag<'t, 'a>),
+    /// An end tag (instead of [`Sink::end`]): its offsets, of its `<` and just after its `>`.
+    End { start: usize, end: usize },
+    /// A comment (between `<!--` and `-->`), inside or outside the root element.
+    Comment(&'a str),
+    /// A processing instruction other than the XML declaration: its target and its data (from
+    /// the first non-white-space character after the target).
+    Pi { target: &'a str, data: &'a str },
+}
+
+/// A start tag as written (see [`Lexical::Start`]).
+#[derive(Debug)]
+pub(crate) struct StartTag<'t, 'a> {
+    /// Qualified name as written.
+    pub(crate) qname: &'a str,
+    /// Prefix of the element name (`""` when there is none).
+    pub(crate) prefix: &'a str,
+    /// Namespace id of the element (0: none).
+    pub(crate) ns: u32,
+    /// Local name.
+    pub(crate) local: &'a str,
+    /// Whether it is an empty-element tag (no [`Lexical::End`] follows).
+    pub(crate) empty: bool,
+    /// Namespace declarations in document order: prefix (`""` for `xmlns`) and namespace id (0
+    /// undeclares the default namespace).
+    pub(crate) declarations: &'t [(&'a str, u32)],
+    /// Attributes other than namespace declarations (to be taken), in document order.
+    pub(crate) attrs: &'t mut Vec<AttrData<'a>>,
+    /// Prefixes of `attrs` as written (`""` when there is none), in the same order.
+    pub(crate) attr_prefixes: &'t [&'a str],
+    /// Offset of the `<`.
+    pub(crate) start: usize,
+    /// Offset just after the `>` (or `/>`).
+    pub(crate) content_start: usize,
 }
 
 /// Receives the tree as the tokenizer validates it.
-pub(super) trait Sink<'a> {
+pub(crate) trait Sink<'a> {
+    /// Whether the sink also takes the markup as written ([`Sink::lexical`]); comments and
+    /// processing instructions then count as nodes. A constant: the other sinks pay nothing.
+    const LEXICAL: bool = false;
     /// Whether the sink takes text runs now (they are checked and counted either way).
     #[inline(always)]
     fn wants_text(&self) -> bool {
         true
     }
+    /// The markup as written (only when [`Sink::LEXICAL`], and then instead of [`Sink::start`]
+    /// and [`Sink::end`]).
+    #[inline(always)]
+    fn lexical(&mut self, _: Lexical<'_, 'a>) {}
+    /// A check of the sink's own failed: the tokenizer stops there with this detail (only
+    /// asked when [`Sink::LEXICAL`]).
+    #[inline(always)]
+    fn take_error(&mut self) -> Option<String> {
+        None
+    }
+    /// A start tag (an empty-element tag is not followed by [`Sink::end`]); a lexical sink is
+    /// handed it by [`Sink::lexical`] instead.
+    #[inline(always)]
     fn start(
         &mut self,
-        namespaces: &[Cow<'a, str>],
-        ns: u32,
-        name: &'a str,
-        attrs: &mut Vec<AttrData<'a>>,
-        empty: bool,
-    );
-    fn end(&mut self);
-    /// `append`: the previous sibling is a text run this one continues.
+        _namespaces: &[Cow<'a, str>],
+        _ns: u32,
+        _name: &'a str,
+        _attrs: &mut Vec<AttrData<'a>>,
+        _empty: bool,
+    ) {
+    }
+    /// An end tag; a lexical sink is handed it by [`Sink::lexical`] instead.
+    #[inline(always)]
+    fn end(&mut self) {}
+    /// `append`: the previous sibling is a text run this one continues. Borrowed text is as
+    /// written (a text run or a CDATA section); owned text is a resolved reference.
     fn text(&mut self, text: Cow<'a, str>, append: bool);
 }
 
@@ -395,7 +458,7 @@ impl<'a> Tokenizer<'a> {
         self.last_text = false;
         self.last_start = (self.position as usize, mark);
         if empty {
-            self.unbind(mark);
+            // Its bindings are dropped by `step`, once the sink has seen them.
             self.root_done = self.open.is_empty();
         } else {
             self.open.push(Open { name, qname, mark });
@@ -446,9 +509,9 @@ impl<'a> Tokenizer<'a> {
         Ok(append)
     }
 
-    /// Reads `<!…`: a comment, CDATA (handed out as text: `Some`) or a refused DOCTYPE.
+    /// Reads `<!…`: a comment or CDATA (handed out as text), or a refused DOCTYPE.
     #[cold]
-    fn bang(&mut self) -> Result<Option<&'a str>> {
+    fn bang(&mut self) -> Result<Bang<'a>> {
         let b = self.src.as_bytes();
         let at = self.pos;
         let rest = b.get(at..).unwrap_or_default();
@@ -459,8 +522,9 @@ impl<'a> Tokenizer<'a> {
             if b.get(end + 2) != Some(&b'>') {
                 return Err(self.malformed("'--' inside a comment"));
             }
+            let text = self.slice(at + 4, end)?;
             self.pos = end + 3;
-            return Ok(None);
+            return Ok(Bang::Comment(text));
         }
         if rest.starts_with(b"<![CDATA[") {
             if self.open.is_empty() {
@@ -470,7 +534,7 @@ impl<'a> Tokenizer<'a> {
                 .ok_or_else(|| self.malformed("CDATA section not closed"))?;
             let text = self.slice(at + 9, end)?;
             self.pos = end + 3;
-            return Ok(Some(text));
+            return Ok(Bang::CData(text));
         }
         if rest
             .get(2..9)
@@ -481,10 +545,10 @@ impl<'a> Tokenizer<'a> {
         Err(self.malformed("markup declaration other than a comment or CDATA"))
     }
 
-    /// Reads `<?…?>`: a processing instruction (skipped) or the XML declaration (its encoding
-    /// must be UTF-8).
+    /// Reads `<?…?>`: a processing instruction (its target and data: `Some`) or the XML
+    /// declaration (its encoding must be UTF-8).
     #[cold]
-    fn pi(&mut self) -> Result<()> {
+    fn pi(&mut self) -> Result<Option<(&'a str, &'a str)>> {
         let b = self.src.as_bytes();
         let at = self.pos;
         let end = lex::find_seq(b, at + 2, b"?>")
@@ -505,9 +569,48 @@ impl<'a> Tokenizer<'a> {
                     return Err(NetError::XmlEncoding(format!("declared encoding {enc:?}")));
                 }
             }
+            self.pos = end + 2;
+            return Ok(None);
         }
+        let data = self
+            .slice(t1, end)?
+            .trim_start_matches([' ', '\t', '\r', '\n']);
         self.pos = end + 2;
+        Ok(Some((target, data)))
+    }
+
+    /// Counts a comment or processing instruction as a node, for a lexical sink.
+    #[cold]
+    fn markup_node(&mut self) -> Result<()> {
+        self.count_node()?;
+        self.last_text = false;
         Ok(())
+    }
+
+    /// The start tag just read, as written, for a lexical sink.
+    #[cold]
+    fn start_tag(&mut self, ns: u32, local: &'a str, empty: bool) -> StartTag<'_, 'a> {
+        let (start, mark) = self.last_start;
+        let src = self.src;
+        let qname = src
+            .get(start + 1..lex::name_end(src.as_bytes(), start + 1))
+            .unwrap_or("");
+        let prefix = match lex::colon_in(src, qname) {
+            Some(c) => qname.get(..c).unwrap_or(""),
+            None => "",
+        };
+        StartTag {
+            qname,
+            prefix,
+            ns,
+            local,
+            empty,
+            attrs: &mut self.attrs,
+            declarations: self.bindings.get(mark..).unwrap_or_default(),
+            attr_prefixes: &self.attr_prefixes,
+            start,
+            content_start: self.pos,
+        }
     }
 
     /// At the end of the input: every element closed and a root read.
@@ -539,22 +642,51 @@ impl<'a> Tokenizer<'a> {
                 match b.get(at + 1) {
                     Some(b'/') => {
                         self.end()?;
-                        sink.end();
+                        if S::LEXICAL {
+                            sink.lexical(Lexical::End {
+                                start: at,
+                                end: self.pos,
+                            });
+                        } else {
+                            sink.end();
+                        }
                         return Ok(true);
                     }
-                    Some(b'!') => {
-                        if let Some(text) = self.bang()? {
+                    Some(b'!') => match self.bang()? {
+                        Bang::CData(text) => {
                             let append = self.text()?;
                             if sink.wants_text() {
                                 sink.text(Cow::Borrowed(text), append);
                                 return Ok(true);
                             }
                         }
+                        Bang::Comment(text) => {
+                            if S::LEXICAL {
+                                self.markup_node()?;
+                                sink.lexical(Lexical::Comment(text));
+                                return Ok(true);
+                            }
+                        }
+                    },
+                    Some(b'?') => {
+                        if let Some((target, data)) = self.pi()? {
+                            if S::LEXICAL {
+                                self.markup_node()?;
+                                sink.lexical(Lexical::Pi { target, data });
+                                return Ok(true);
+                            }
+                        }
                     }
-                    Some(b'?') => self.pi()?,
                     _ => {
                         let (ns, name, empty) = self.start()?;
-                        sink.start(&self.namespaces, ns, name, &mut self.attrs, empty);
+                        if S::LEXICAL {
+                            sink.lexical(Lexical::Start(self.start_tag(ns, name, empty)));
+                        } else {
+                            sink.start(&self.namespaces, ns, name, &mut self.attrs, empty);
+                        }
+                        if empty {
+                            self.unbind(self.last_start.1);
+                        }
                         return Ok(true);
                     }
                 }
@@ -600,12 +732,26 @@ impl<'a> Tokenizer<'a> {
     }
 }
 
-pub(super) fn tokenize<'a, S: Sink<'a>>(
+/// What [`Tokenizer::bang`] read.
+enum Bang<'a> {
+    Comment(&'a str),
+    CData(&'a str),
+}
+
+/// Reads the whole of `src` into `sink` and returns the interned namespace URIs (id n is
+/// `[n - 1]`, id 1 the `xml` namespace).
+pub(crate) fn tokenize<'a, S: Sink<'a>>(
     src: &'a str,
     limits: &XmlLimits,
     sink: &mut S,
 ) -> Result<Vec<Cow<'a, str>>> {
     let mut t = Tokenizer::new(src, 0, *limits, vec![Cow::Borrowed(XML_NS)], Vec::new());
-    while t.step(sink)? {}
+    while t.step(sink)? {
+        if S::LEXICAL {
+            if let Some(detail) = sink.take_error() {
+                return Err(t.malformed(detail));
+            }
+        }
+    }
     Ok(t.namespaces)
 }

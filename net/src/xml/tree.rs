@@ -105,7 +105,8 @@ impl Element {
     }
 }
 
-fn concat<'t>(mut texts: impl Iterator<Item = &'t str>) -> Cow<'t, str> {
+/// The texts joined, borrowed when there is at most one.
+pub(crate) fn concat<'t>(mut texts: impl Iterator<Item = &'t str>) -> Cow<'t, str> {
     match (texts.next(), texts.next()) {
         (None, _) => Cow::Borrowed(""),
         (Some(one), None) => Cow::Borrowed(one),
