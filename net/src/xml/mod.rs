@@ -38,6 +38,9 @@
 //! And [`XmlReader`] hands out the same loop's events one by one (start tag with its resolved
 //! namespace and attributes, end tag, text), with no tree at all, for readers that fill their
 //! own model in a single pass; a [`Mark`] lets such a reader read one element again.
+//! [`crate::c14n`] reads with the same loop too, through a lexical sink that is also told the
+//! markup as written (qualified names, namespace declarations, comments, processing
+//! instructions, byte offsets): the project has one XML reader.
 //!
 //! Both are navigated by namespace and local name, in any order, which is what the national
 //! services' replies require (prefixes and element order vary between the CNDA files and the live

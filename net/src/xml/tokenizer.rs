@@ -405,9 +405,10 @@ impl<'a> Tokenizer<'a> {
     }
 
     /// Reads the start tag at `self.pos` (`<` then a name start): its namespace id, local name
-    /// and whether it is an empty-element tag (attributes in `self.attrs`).
+    /// and whether it is an empty-element tag (attributes in `self.attrs`). The bindings an
+    /// empty-element tag declared are dropped unless `keep` (then by the caller).
     #[inline(always)]
-    fn start(&mut self) -> Result<(u32, &'a str, bool)> {
+    fn start(&mut self, keep: bool) -> Result<(u32, &'a str, bool)> {
         if self.root_done {
             return Err(self.malformed("content after the root element"));
         }
@@ -458,7 +459,9 @@ impl<'a> Tokenizer<'a> {
         self.last_text = false;
         self.last_start = (self.position as usize, mark);
         if empty {
-            // Its bindings are dropped by `step`, once the sink has seen them.
+            if !keep {
+                self.unbind(mark);
+            }
             self.root_done = self.open.is_empty();
         } else {
             self.open.push(Open { name, qname, mark });
@@ -509,9 +512,9 @@ impl<'a> Tokenizer<'a> {
         Ok(append)
     }
 
-    /// Reads `<!…`: a comment or CDATA (handed out as text), or a refused DOCTYPE.
+    /// Reads `<!…`: a comment, CDATA (handed out as text: `Some`) or a refused DOCTYPE.
     #[cold]
-    fn bang(&mut self) -> Result<Bang<'a>> {
+    fn bang(&mut self) -> Result<Option<&'a str>> {
         let b = self.src.as_bytes();
         let at = self.pos;
         let rest = b.get(at..).unwrap_or_default();
@@ -522,9 +525,8 @@ impl<'a> Tokenizer<'a> {
             if b.get(end + 2) != Some(&b'>') {
                 return Err(self.malformed("'--' inside a comment"));
             }
-            let text = self.slice(at + 4, end)?;
             self.pos = end + 3;
-            return Ok(Bang::Comment(text));
+            return Ok(None);
         }
         if rest.starts_with(b"<![CDATA[") {
             if self.open.is_empty() {
@@ -534,7 +536,7 @@ impl<'a> Tokenizer<'a> {
                 .ok_or_else(|| self.malformed("CDATA section not closed"))?;
             let text = self.slice(at + 9, end)?;
             self.pos = end + 3;
-            return Ok(Bang::CData(text));
+            return Ok(Some(text));
         }
         if rest
             .get(2..9)
@@ -545,10 +547,10 @@ impl<'a> Tokenizer<'a> {
         Err(self.malformed("markup declaration other than a comment or CDATA"))
     }
 
-    /// Reads `<?…?>`: a processing instruction (its target and data: `Some`) or the XML
-    /// declaration (its encoding must be UTF-8).
+    /// Reads `<?…?>`: a processing instruction (skipped) or the XML declaration (its encoding
+    /// must be UTF-8).
     #[cold]
-    fn pi(&mut self) -> Result<Option<(&'a str, &'a str)>> {
+    fn pi(&mut self) -> Result<()> {
         let b = self.src.as_bytes();
         let at = self.pos;
         let end = lex::find_seq(b, at + 2, b"?>")
@@ -569,14 +571,25 @@ impl<'a> Tokenizer<'a> {
                     return Err(NetError::XmlEncoding(format!("declared encoding {enc:?}")));
                 }
             }
-            self.pos = end + 2;
+        }
+        self.pos = end + 2;
+        Ok(())
+    }
+
+    /// The processing instruction just read from `at` (its target and its data), unless it was
+    /// the XML declaration, for a lexical sink.
+    #[cold]
+    fn pi_parts(&self, at: usize) -> Result<Option<(&'a str, &'a str)>> {
+        let t1 = lex::name_end(self.src.as_bytes(), at + 2);
+        let target = self.slice(at + 2, t1)?;
+        if target == "xml" {
             return Ok(None);
         }
-        let data = self
-            .slice(t1, end)?
-            .trim_start_matches([' ', '\t', '\r', '\n']);
-        self.pos = end + 2;
-        Ok(Some((target, data)))
+        let data = self.slice(t1.min(self.pos - 2), self.pos - 2)?;
+        Ok(Some((
+            target,
+            data.trim_start_matches([' ', '\t', '\r', '\n']),
+        )))
     }
 
     /// Counts a comment or processing instruction as a node, for a lexical sink.
@@ -652,25 +665,24 @@ impl<'a> Tokenizer<'a> {
                         }
                         return Ok(true);
                     }
-                    Some(b'!') => match self.bang()? {
-                        Bang::CData(text) => {
+                    Some(b'!') => {
+                        if let Some(text) = self.bang()? {
                             let append = self.text()?;
                             if sink.wants_text() {
                                 sink.text(Cow::Borrowed(text), append);
                                 return Ok(true);
                             }
+                        } else if S::LEXICAL {
+                            // A comment: `<!--` at `at`, `-->` just before `self.pos`.
+                            self.markup_node()?;
+                            sink.lexical(Lexical::Comment(self.slice(at + 4, self.pos - 3)?));
+                            return Ok(true);
                         }
-                        Bang::Comment(text) => {
-                            if S::LEXICAL {
-                                self.markup_node()?;
-                                sink.lexical(Lexical::Comment(text));
-                                return Ok(true);
-                            }
-                        }
-                    },
+                    }
                     Some(b'?') => {
-                        if let Some((target, data)) = self.pi()? {
-                            if S::LEXICAL {
+                        self.pi()?;
+                        if S::LEXICAL {
+                            if let Some((target, data)) = self.pi_parts(at)? {
                                 self.markup_node()?;
                                 sink.lexical(Lexical::Pi { target, data });
                                 return Ok(true);
@@ -678,14 +690,14 @@ impl<'a> Tokenizer<'a> {
                         }
                     }
                     _ => {
-                        let (ns, name, empty) = self.start()?;
+                        let (ns, name, empty) = self.start(S::LEXICAL)?;
                         if S::LEXICAL {
                             sink.lexical(Lexical::Start(self.start_tag(ns, name, empty)));
+                            if empty {
+                                self.unbind(self.last_start.1);
+                            }
                         } else {
                             sink.start(&self.namespaces, ns, name, &mut self.attrs, empty);
-                        }
-                        if empty {
-                            self.unbind(self.last_start.1);
                         }
                         return Ok(true);
                     }
@@ -730,12 +742,6 @@ impl<'a> Tokenizer<'a> {
             }
         }
     }
-}
-
-/// What [`Tokenizer::bang`] read.
-enum Bang<'a> {
-    Comment(&'a str),
-    CData(&'a str),
 }
 
 /// Reads the whole of `src` into `sink` and returns the interned namespace URIs (id n is
