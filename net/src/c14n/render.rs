@@ -102,42 +102,41 @@ struct Writer<'d, 'a, 'o> {
     out: &'o mut Vec<u8>,
 }
 
-/// C14N 1.0 §2.3: text nodes.
-fn escape_text(s: &str, out: &mut Vec<u8>) {
+/// Appends `s` to `out`, each byte for which `rep` has a replacement replaced.
+fn escape(s: &str, out: &mut Vec<u8>, rep: fn(u8) -> Option<&'static [u8]>) {
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(&s.as_bytes()[last..i]);
-        out.extend_from_slice(rep);
-        last = i + 1;
+        if let Some(r) = rep(b) {
+            out.extend_from_slice(&s.as_bytes()[last..i]);
+            out.extend_from_slice(r);
+            last = i + 1;
+        }
     }
     out.extend_from_slice(&s.as_bytes()[last..]);
 }
 
+/// C14N 1.0 §2.3: text nodes.
+fn escape_text(s: &str, out: &mut Vec<u8>) {
+    escape(s, out, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'>' => Some(b"&gt;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
+}
+
 /// C14N 1.0 §2.3: attribute nodes.
 fn escape_attr(s: &str, out: &mut Vec<u8>) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let rep: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'"' => b"&quot;",
-            b'\t' => b"&#x9;",
-            b'\n' => b"&#xA;",
-            b'\r' => b"&#xD;",
-            _ => continue,
-        };
-        out.extend_from_slice(&s.as_bytes()[last..i]);
-        out.extend_from_slice(rep);
-        last = i + 1;
-    }
-    out.extend_from_slice(&s.as_bytes()[last..]);
+    escape(s, out, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'"' => Some(b"&quot;"),
+        b'\t' => Some(b"&#x9;"),
+        b'\n' => Some(b"&#xA;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
 }
 
 impl<'d, 'a, 'o> Writer<'d, 'a, 'o> {
