@@ -185,7 +185,7 @@ pub fn canonicalize(xml: &[u8], method: &Method, limits: &XmlLimits) -> Result<V
 }
 
 /// Canonicalises the subtree of the one element whose `ID`, `Id` or `id` attribute is `id`
-/// (fails with [`NetError::XmlIdNotFound`] or [`NetError::DuplicateId`]).
+/// (fails with [`crate::NetError::XmlIdNotFound`] or [`crate::NetError::DuplicateId`]).
 pub fn canonicalize_by_id(
     xml: &[u8],
     id: &str,
