@@ -1,5 +1,5 @@
-//! Byte-level scanning for the tokenizer of [`super`]: finders that read eight bytes at a time
-//! (SWAR), markup ends, names, and references (XML 1.0 §4.1, predefined entities §4.6).
+//! Byte-level scanning for the tokenizer ([`super::tokenizer`]): finders that read eight bytes
+//! at a time (SWAR), markup ends, names, and references (XML 1.0 §4.1, predefined entities §4.6).
 //!
 //! Every index handed back is the position of an ASCII byte (or the end of the input), so slicing
 //! the input `str` there always falls on a character boundary.
