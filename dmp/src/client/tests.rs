@@ -12,12 +12,27 @@ use segur_net::soap::{self, SOAP12_NS, WSA_NS, WSSE_NS};
 use segur_net::trace::MemoryTraceSink;
 use std::sync::{Mutex, OnceLock};
 
-/// The sandbox PKI's RSA "cachet" signer (generated once).
+/// A self-signed RSA-2048 "cachet" signer (generated once).
 fn signer() -> Arc<dyn Signer> {
     static S: OnceLock<Arc<segur_net::dsig::Pkcs12Signer>> = OnceLock::new();
     S.get_or_init(|| {
-        let pki = segur_sandbox::pki::TestPki::generate().unwrap();
-        let id = pki.client_identity(&pki.signing).unwrap();
+        use rsa::pkcs8::EncodePrivateKey as _;
+        use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let key = rsa::PrivateKey::new(&mut rand::rngs::SysRng, 2048).unwrap();
+        let der = key.to_pkcs8_der().unwrap().as_bytes().to_vec();
+        let pkcs8 = PrivatePkcs8KeyDer::from(der.clone());
+        let kp =
+            rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::default();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "CACHET TEST");
+        let cert = params.self_signed(&kp).unwrap();
+        let id = ClientIdentity::new(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+        )
+        .unwrap();
         Arc::new(segur_net::dsig::Pkcs12Signer::from_identity(&id).unwrap())
     })
     .clone()
