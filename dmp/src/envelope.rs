@@ -10,13 +10,12 @@
 //! (`docs/dmp-wire.md` "DMP refusals") becomes [`DmpError::Refused`]; any other fault becomes
 //! [`DmpError::Fault`]; otherwise the body's payload element is returned.
 
-use std::fmt;
-
 use segur_net::soap::{self, Content, WSA_NS, WSSE_NS};
 use segur_net::xml::{self, Element, Node, XmlLimits};
 use uuid::Uuid;
 
 use crate::error::{DmpError, Result};
+pub use crate::refusal::RefusalCode;
 
 /// The DMP web services, appended to the base URL `…/si-dmp-server/v2/services` (`dmp.md` §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,75 +63,6 @@ pub const ACTION_ITI18: &str = "urn:ihe:iti:2007:RegistryStoredQuery";
 pub const ACTION_ITI43: &str = "urn:ihe:iti:2007:RetrieveDocumentSet";
 /// `wsa:Action` of ITI-57 (ITI TF-2b 3.57.5).
 pub const ACTION_ITI57: &str = "urn:ihe:iti:2010:UpdateDocumentSet";
-
-/// A DMP refusal code (`docs/dmp-wire.md` "DMP refusals" [I]), carried as a SOAP fault subcode
-/// by `/patients` and `/habilitations` and as a registry `errorCode` by the XDS services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefusalCode {
-    /// `DMP_VIHF_INVALIDE`: VIHF missing, badly signed, untrusted, expired or incomplete.
-    VihfInvalide,
-    /// `DMP_INEXISTANT`: no DMP for this INS.
-    Inexistant,
-    /// `DMP_FERME`: the DMP is closed.
-    Ferme,
-    /// `DMP_ACCES_NON_AUTORISE`: consultation or update without authorisation.
-    AccesNonAutorise,
-    /// `DMP_OPPOSITION`: the patient opposed access or feeding by this professional.
-    Opposition,
-    /// `DMP_PATIENT_DIFFERENT`: the VIHF resource-id and the metadata patientId differ.
-    PatientDifferent,
-}
-
-impl RefusalCode {
-    /// Every code, for tests and tables.
-    pub const ALL: [RefusalCode; 6] = [
-        RefusalCode::VihfInvalide,
-        RefusalCode::Inexistant,
-        RefusalCode::Ferme,
-        RefusalCode::AccesNonAutorise,
-        RefusalCode::Opposition,
-        RefusalCode::PatientDifferent,
-    ];
-
-    /// The code as on the wire.
-    pub fn code(self) -> &'static str {
-        match self {
-            RefusalCode::VihfInvalide => "DMP_VIHF_INVALIDE",
-            RefusalCode::Inexistant => "DMP_INEXISTANT",
-            RefusalCode::Ferme => "DMP_FERME",
-            RefusalCode::AccesNonAutorise => "DMP_ACCES_NON_AUTORISE",
-            RefusalCode::Opposition => "DMP_OPPOSITION",
-            RefusalCode::PatientDifferent => "DMP_PATIENT_DIFFERENT",
-        }
-    }
-
-    /// What the code means (`docs/dmp-wire.md`), for users and traces.
-    pub fn description(self) -> &'static str {
-        match self {
-            RefusalCode::VihfInvalide => {
-                "VIHF missing, badly signed, untrusted, expired or incomplete"
-            }
-            RefusalCode::Inexistant => "the patient has no DMP",
-            RefusalCode::Ferme => "the patient's DMP is closed",
-            RefusalCode::AccesNonAutorise => "access without the patient's authorisation",
-            RefusalCode::Opposition => "the patient opposed access or feeding by this professional",
-            RefusalCode::PatientDifferent => "the VIHF patient and the metadata patientId differ",
-        }
-    }
-
-    /// Reads a code (a QName prefix such as `dmp:` is ignored); `None` when unknown.
-    pub fn from_code(code: &str) -> Option<Self> {
-        let t = code.trim();
-        let local = t.rsplit_once(':').map_or(t, |(_, l)| l);
-        Self::ALL.into_iter().find(|c| c.code() == local)
-    }
-}
-
-impl fmt::Display for RefusalCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 
 /// The WS-Addressing and WS-Security header of one request.
 #[derive(Debug, Clone, Copy)]

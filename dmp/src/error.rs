@@ -41,7 +41,7 @@ pub enum DmpError {
     #[error("refused by the DMP: {code}: {reason}")]
     Refused {
         /// The DMP code.
-        code: crate::envelope::RefusalCode,
+        code: crate::refusal::RefusalCode,
         /// The service's explanation (`Reason/Text` or `codeContext`), bounded.
         reason: String,
     },
@@ -58,7 +58,7 @@ pub enum DmpError {
     /// Refused locally after TD0.2: nothing was sent (no DMP, closed, DMP/CONF.09 opposition, or
     /// an unconfirmed DMP/CONF.01 traits mismatch).
     #[error("not sent: {0}")]
-    NotSent(crate::patients::FeedBlocked),
+    NotSent(crate::refusal::FeedBlocked),
     /// The service answered but did not accept the request (HL7v3 acknowledgement other than
     /// AA, TD0.3 status other than OK).
     #[error("{operation} not accepted: {status}")]

@@ -21,6 +21,7 @@ pub mod error;
 pub mod habilitations;
 pub mod mtom;
 pub mod patients;
+mod refusal;
 pub mod settings;
 pub mod vihf;
 pub mod xds;

@@ -18,6 +18,7 @@ use segur_net::xml::{self, Element};
 use uuid::Uuid;
 
 use crate::error::{DmpError, Result};
+pub use crate::refusal::{FeedBlocked, TraitField, TraitsMismatch};
 
 /// Namespace of HL7 v3 messages.
 pub const HL7_NS: &str = "urn:hl7-org:v3";
@@ -159,74 +160,6 @@ impl fmt::Debug for DmpTraits {
     }
 }
 
-/// A strict trait that differs between the DMP and our identity (DMP/CONF.01).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub enum TraitField {
-    /// Nom de naissance.
-    NomNaissance,
-    /// Prénoms (neither the whole list nor the first one matches).
-    Prenoms,
-    /// Sexe.
-    Sexe,
-    /// Date de naissance.
-    DateNaissance,
-}
-
-impl TraitField {
-    /// The field's name, for messages and traces.
-    pub fn name(self) -> &'static str {
-        match self {
-            TraitField::NomNaissance => "nom de naissance",
-            TraitField::Prenoms => "prénoms",
-            TraitField::Sexe => "sexe",
-            TraitField::DateNaissance => "date de naissance",
-        }
-    }
-
-    /// A stable machine code (`nom_naissance`, `prenoms`, `sexe`, `date_naissance`), for
-    /// journals and bindings.
-    pub fn code(self) -> &'static str {
-        match self {
-            TraitField::NomNaissance => "nom_naissance",
-            TraitField::Prenoms => "prenoms",
-            TraitField::Sexe => "sexe",
-            TraitField::DateNaissance => "date_naissance",
-        }
-    }
-
-    /// Reads [`TraitField::code`] (or [`TraitField::name`]).
-    pub fn from_code(code: &str) -> Option<Self> {
-        [
-            TraitField::NomNaissance,
-            TraitField::Prenoms,
-            TraitField::Sexe,
-            TraitField::DateNaissance,
-        ]
-        .into_iter()
-        .find(|f| f.code() == code.trim() || f.name() == code.trim())
-    }
-}
-
-/// The DMP's traits differ from ours (DMP/CONF.01): to show the user and record; feeding stops
-/// until the user confirms it ([`TraitsAcknowledgement`]). The values are not repeated here.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub struct TraitsMismatch {
-    /// The fields that differ (never empty).
-    pub fields: Vec<TraitField>,
-}
-
-impl TraitsMismatch {
-    /// The fields as a set (sorted, no repeats): two mismatches are the same when these are.
-    pub fn field_set(&self) -> Vec<TraitField> {
-        let mut f = self.fields.clone();
-        f.sort_unstable();
-        f.dedup();
-        f
-    }
-}
-
 /// A user's confirmation that one [`TraitsMismatch`] of one patient was seen and checked
 /// (DMP/CONF.01: "alert and stop feeds on mismatch until confirmed"). Made only from the
 /// mismatch itself; it covers exactly that set of fields for that patient: a new or different
@@ -288,19 +221,6 @@ impl fmt::Debug for TraitsAcknowledgement {
     }
 }
 
-impl fmt::Display for TraitsMismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the DMP's traits differ from ours: ")?;
-        for (i, field) in self.fields.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(field.name())?;
-        }
-        Ok(())
-    }
-}
-
 /// The TD0.2 answer.
 ///
 /// Only an existing DMP has a state, an access status and traits; a patient without a DMP has
@@ -324,47 +244,6 @@ pub enum DmpStatus {
         /// Set when they differ from ours (DMP/CONF.01).
         traits_mismatch: Option<TraitsMismatch>,
     },
-}
-
-/// Why a document may not be sent after TD0.2 (checked locally, before any ITI-41).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum FeedBlocked {
-    /// The patient has no DMP.
-    NoDmp,
-    /// The DMP is closed.
-    Closed,
-    /// The patient opposed feeding by this professional (DMP/CONF.09).
-    FeedingOpposed,
-    /// The DMP's traits differ from ours and no [`TraitsAcknowledgement`] of exactly this
-    /// mismatch was given (DMP/CONF.01: stop feeds until confirmed).
-    TraitsMismatch(TraitsMismatch),
-}
-
-impl FeedBlocked {
-    /// A stable machine code: `no_dmp`, `closed`, `feeding_opposed`, `traits_mismatch`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            FeedBlocked::NoDmp => "no_dmp",
-            FeedBlocked::Closed => "closed",
-            FeedBlocked::FeedingOpposed => "feeding_opposed",
-            FeedBlocked::TraitsMismatch(_) => "traits_mismatch",
-        }
-    }
-}
-
-impl fmt::Display for FeedBlocked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FeedBlocked::NoDmp => f.write_str("the patient has no DMP"),
-            FeedBlocked::Closed => f.write_str("the patient's DMP is closed"),
-            FeedBlocked::FeedingOpposed => f.write_str(
-                "the patient opposed feeding of the DMP by this professional (DMP/CONF.09)",
-            ),
-            FeedBlocked::TraitsMismatch(m) => {
-                write!(f, "{m}; confirm them before feeding (DMP/CONF.01)")
-            }
-        }
-    }
 }
 
 impl DmpStatus {

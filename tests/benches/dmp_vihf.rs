@@ -2,7 +2,7 @@
 //! assertion, exclusive c14n, SHA-256, RSA-2048 PKCS#1 v1.5 signature with the sandbox signing
 //! ("cachet") certificate. Parts measured apart: the build alone, the RSA signature alone, and
 //! the verification of the result.
-//! `cargo bench -p segur-dmp --bench vihf`.
+//! `cargo bench -p segur-tests --bench dmp_vihf`.
 
 use std::hint::black_box;
 
