@@ -12,6 +12,10 @@
     `string` is an AnsiString: this unit makes UTF-8 the default code page at initialisation
     (as Lazarus does) so that strings pass unchanged; under Delphi `string` is UTF-16 and is
     converted with UTF8String / UTF8ToString.
+  - Asynchronous calls (the segur_*_async imports): TSegurClient.*Async methods return a
+    TSegurAsyncCall (WaitFor, Done, Code, Value, optional OnComplete). They use SyncObjs' TEvent
+    (FPC: the fcl-base package, Debian fp-units-fcl) and set IsMultiThread, since the library
+    calls back on its own threads.
   - Library name: 'segur' (libsegur.so / segur.dll / libsegur.dylib). }
 unit Segur;
 
@@ -23,7 +27,7 @@ unit Segur;
 interface
 
 uses
-  SysUtils;
+  SysUtils, {$IFDEF FPC}SyncObjs{$ELSE}System.SyncObjs{$ENDIF};
 
 const
 {$IFDEF MSWINDOWS}
@@ -163,6 +167,52 @@ type
     property Details: string read FDetails;
   end;
 
+  TSegurAsyncCall = class;
+  { Completion handler of a TSegurAsyncCall: runs once, on a library worker thread (a cancelled
+    call's may run on the thread freeing the client), after the result is stored: Call.Code and
+    Call.Value are ready (they do not wait), Call.Done is still False until the handler returns.
+    Keep it short (it holds a worker thread of the client); hand work to the UI thread with
+    TThread.Queue (not Synchronize: a thread blocked in WaitFor or Free would deadlock); never
+    call a blocking TSegurClient method there (the library answers code 901,
+    SEGUR_RESULT_WOULD_BLOCK_IN_CALLBACK) and never free Call there. An exception raised by the
+    handler is swallowed (no exception may unwind into the library). }
+  TSegurAsyncEvent = procedure(Call: TSegurAsyncCall) of object;
+
+  { One pending call of a segur_*_async function, made by the TSegurClient *Async methods (not
+    created directly); the caller owns it and frees it (Free waits for the completion, OnComplete included, so a call
+    is never written to after it is freed). Freeing the client cancels the calls still pending:
+    they complete during TSegurClient.Free, with code 7 (SEGUR_RESULT_CANCELLED), or 300 when
+    the shutdown cut an exchange short. WaitFor, Done, Code and Value may be called from any
+    thread. }
+  TSegurAsyncCall = class
+  private
+    FStored: TEvent;    { set once Code, Value, message and details are stored }
+    FFinished: TEvent;  { set once OnComplete has returned: the library is done with Self }
+    FStarted: Boolean;  { the segur_*_async call returned OK: the callback will run }
+    FOnComplete: TSegurAsyncEvent;
+    FCode: Cardinal;
+    FValue: string;
+    FMessage: string;
+    FDetails: string;
+    procedure Complete(ACode: TSegurResult; Data: PSegurBuf);
+    procedure Started(R: TSegurResult);
+    function GetDone: Boolean;
+    function GetCode: Cardinal;
+  public
+    constructor Create(AOnComplete: TSegurAsyncEvent = nil);
+    destructor Destroy; override;
+    { Waits until the call is complete and its OnComplete has returned: True when it is,
+      False when TimeoutMs (milliseconds; 0 polls) passed first. }
+    function WaitFor(TimeoutMs: Cardinal = INFINITE): Boolean;
+    { The JSON result (as the blocking twin returns it), waiting for it; on failure raises a
+      new ESegurError (same Code, message, Proposal, Subcode, Details) on every call. }
+    function Value: string;
+    { True once the call is complete and its OnComplete has returned (never waits). }
+    property Done: Boolean read GetDone;
+    { The result code (SEGUR_RESULT_OK on success), waiting for it like Value. }
+    property Code: Cardinal read GetCode;
+  end;
+
   { Stateless functions. }
   TSegur = class
   public
@@ -246,6 +296,22 @@ type
     function DmpDashboard(const QueryJson: string): string;
     { The local id of the qualifiée identity with this INS (code 103 when none, 100 when several). }
     function IdentityByIns(const Ins: string): string;
+    { Asynchronous twins (segur_*_async): same parameters as the blocking methods, plus an
+      optional OnComplete (see TSegurAsyncEvent). Inputs are copied before they return; a
+      refusal known at once (malformed JSON, invalid UTF-8...) raises ESegurError there and
+      then; later failures are raised by the call's Value. The result is a TSegurAsyncCall the
+      caller frees; free every call before or after the client (freeing the client cancels
+      those still pending: code 7, SEGUR_RESULT_CANCELLED, see TSegurAsyncCall). }
+    function IdentitySearchInsiAsync(const LocalId, ActorJson: string;
+      OnComplete: TSegurAsyncEvent = nil): TSegurAsyncCall;
+    function InsiSearchAsync(const InputJson: string; Confirm: Boolean; const ActorJson: string;
+      OnComplete: TSegurAsyncEvent = nil): TSegurAsyncCall;
+    function DmpStatusAsync(const LocalId: string; const PractitionerJson: string = '';
+      OnComplete: TSegurAsyncEvent = nil): TSegurAsyncCall;
+    function DmpSendAsync(const LocalId: string; const Cda: TBytes; const OptionsJson: string = '{}';
+      const PractitionerJson: string = ''; OnComplete: TSegurAsyncEvent = nil): TSegurAsyncCall;
+    function DmpFindAsync(const LocalId, QueryJson: string; const PractitionerJson: string = '';
+      OnComplete: TSegurAsyncEvent = nil): TSegurAsyncCall;
     property Handle: PSegurClient read FHandle;
   end;
 
@@ -823,7 +889,177 @@ begin
   Result := SegurTakeBuf(B);
 end;
 
+{ TSegurAsyncCall }
+
+{ The segur_callback of every TSegurAsyncCall (user_data: the call). }
+procedure SegurAsyncCallback(user_data: Pointer; code: TSegurResult; data: PSegurBuf); cdecl;
+begin
+  TSegurAsyncCall(user_data).Complete(code, data);
+end;
+
+constructor TSegurAsyncCall.Create(AOnComplete: TSegurAsyncEvent);
+begin
+  inherited Create;
+  FOnComplete := AOnComplete;
+  FStored := TEvent.Create(nil, True, False, '');
+  FFinished := TEvent.Create(nil, True, False, '');
+end;
+
+destructor TSegurAsyncCall.Destroy;
+begin
+  if FStarted then
+    FFinished.WaitFor(INFINITE);
+  FFinished.Free;
+  FStored.Free;
+  inherited Destroy;
+end;
+
+{ Runs on the worker thread: Data is borrowed, the last error is this thread's. }
+procedure TSegurAsyncCall.Complete(ACode: TSegurResult; Data: PSegurBuf);
+var
+  Err: ESegurError;
+begin
+  try
+    FCode := ACode;
+    if ACode = SEGUR_RESULT_OK then
+      FValue := SegurBufText(Data)
+    else
+    begin
+      Err := ESegurError.FromLast(ACode);
+      try
+        FMessage := Err.Message;
+        FDetails := Err.Details;
+      finally
+        Err.Free;
+      end;
+    end;
+  except
+    on E: Exception do
+    begin
+      FCode := SEGUR_RESULT_INTERNAL;
+      FValue := '';
+      FMessage := Format('segur error %d: %s', [SEGUR_RESULT_INTERNAL, E.Message]);
+      FDetails := '';
+    end;
+  end;
+  FStored.SetEvent;
+  try
+    if Assigned(FOnComplete) then
+      FOnComplete(Self);
+  except
+    { Swallowed: no exception may unwind into the library. }
+  end;
+  { Last access to Self: a thread waiting in WaitFor or Destroy may free it from here on. }
+  FFinished.SetEvent;
+end;
+
+{ After the segur_*_async call: on failure the callback never runs; raise at once. }
+procedure TSegurAsyncCall.Started(R: TSegurResult);
+var
+  E: ESegurError;
+begin
+  if R = SEGUR_RESULT_OK then
+  begin
+    FStarted := True;
+    Exit;
+  end;
+  E := ESegurError.FromLast(R);
+  Free;
+  raise E;
+end;
+
+function TSegurAsyncCall.WaitFor(TimeoutMs: Cardinal): Boolean;
+begin
+  Result := FFinished.WaitFor(TimeoutMs) = wrSignaled;
+end;
+
+function TSegurAsyncCall.GetDone: Boolean;
+begin
+  Result := FFinished.WaitFor(0) = wrSignaled;
+end;
+
+function TSegurAsyncCall.GetCode: Cardinal;
+begin
+  FStored.WaitFor(INFINITE);
+  Result := FCode;
+end;
+
+function TSegurAsyncCall.Value: string;
+begin
+  FStored.WaitFor(INFINITE);
+  if FCode <> SEGUR_RESULT_OK then
+    raise ESegurError.CreateCode(FCode, FMessage, FDetails);
+  Result := FValue;
+end;
+
+{ TSegurClient: asynchronous twins }
+
+function TSegurClient.IdentitySearchInsiAsync(const LocalId, ActorJson: string;
+  OnComplete: TSegurAsyncEvent): TSegurAsyncCall;
+var
+  L, A: UTF8String;
+begin
+  L := UTF8String(LocalId);
+  A := UTF8String(ActorJson);
+  Result := TSegurAsyncCall.Create(OnComplete);
+  Result.Started(segur_identity_search_insi_async(FHandle, Utf8Ptr(L), Length(L), Utf8Ptr(A), Length(A),
+    SegurAsyncCallback, Pointer(Result)));
+end;
+
+function TSegurClient.InsiSearchAsync(const InputJson: string; Confirm: Boolean; const ActorJson: string;
+  OnComplete: TSegurAsyncEvent): TSegurAsyncCall;
+var
+  I, A: UTF8String;
+begin
+  I := UTF8String(InputJson);
+  A := UTF8String(ActorJson);
+  Result := TSegurAsyncCall.Create(OnComplete);
+  Result.Started(segur_insi_search_async(FHandle, Utf8Ptr(I), Length(I), Confirm, Utf8Ptr(A), Length(A),
+    SegurAsyncCallback, Pointer(Result)));
+end;
+
+function TSegurClient.DmpStatusAsync(const LocalId: string; const PractitionerJson: string;
+  OnComplete: TSegurAsyncEvent): TSegurAsyncCall;
+var
+  L, P: UTF8String;
+begin
+  L := UTF8String(LocalId);
+  P := UTF8String(PractitionerJson);
+  Result := TSegurAsyncCall.Create(OnComplete);
+  Result.Started(segur_dmp_status_async(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    SegurAsyncCallback, Pointer(Result)));
+end;
+
+function TSegurClient.DmpSendAsync(const LocalId: string; const Cda: TBytes; const OptionsJson: string;
+  const PractitionerJson: string; OnComplete: TSegurAsyncEvent): TSegurAsyncCall;
+var
+  L, O, P: UTF8String;
+begin
+  L := UTF8String(LocalId);
+  O := UTF8String(OptionsJson);
+  P := UTF8String(PractitionerJson);
+  Result := TSegurAsyncCall.Create(OnComplete);
+  Result.Started(segur_dmp_send_async(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    BytesPtr(Cda), Length(Cda), Utf8Ptr(O), Length(O), SegurAsyncCallback, Pointer(Result)));
+end;
+
+function TSegurClient.DmpFindAsync(const LocalId, QueryJson: string; const PractitionerJson: string;
+  OnComplete: TSegurAsyncEvent): TSegurAsyncCall;
+var
+  L, Q, P: UTF8String;
+begin
+  L := UTF8String(LocalId);
+  Q := UTF8String(QueryJson);
+  P := UTF8String(PractitionerJson);
+  Result := TSegurAsyncCall.Create(OnComplete);
+  Result.Started(segur_dmp_find_async(FHandle, Utf8Ptr(L), Length(L), PractitionerPtr(P), Length(P),
+    Utf8Ptr(Q), Length(Q), SegurAsyncCallback, Pointer(Result)));
+end;
+
 initialization
+  { The library calls back on threads it created: the memory manager and string reference
+    counts must be thread-safe from the start. }
+  IsMultiThread := True;
 {$IFDEF FPC}
   {$IFNDEF UNICODE}
   SetMultiByteConversionCodePage(CP_UTF8);

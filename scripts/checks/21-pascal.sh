@@ -3,10 +3,12 @@
 #
 #   sync     ffi/tests/pascal_in_sync.rs: the imports of Segur.pas == the functions of segur.h
 #            (generated section up to date, same parameter counts)
-#   compile  fpc -Mdelphi bindings/pascal/tests/segur_test.lpr (linked with libsegur.so)
+#   compile  fpc -Mdelphi bindings/pascal/tests/segur_test.lpr (linked with libsegur.so; the unit
+#            SyncObjs comes from the Debian package fp-units-fcl)
 #   run      segur_test against a sandbox: every assertion counts as one test (identity, INSi,
 #            journal; CDA: VSM from cli/examples/vsm-request.json, parse, integrate, metadata,
-#            PDF, the ANS example $SEGUR_REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml)
+#            PDF, the ANS example $SEGUR_REFERENCE/cda/ExemplesCDA/VSM_1.4_2022.01.xml; DMP;
+#            the *Async calls: Value, errors, OnComplete, several in flight, WaitFor, cancel)
 # Last line: "segur-check: N passed, M failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 finish() { echo "segur-check: $P passed, $F failed"; [ "$F" -eq 0 ]; exit $?; }
 
-command -v fpc >/dev/null || { fail "fpc not installed (apt-get install fp-compiler)"; finish; }
+command -v fpc >/dev/null || { fail "fpc not installed (apt-get install fp-compiler fp-units-fcl)"; finish; }
 if cargo build -q -p segur-ffi; then pass "cargo build -p segur-ffi"; else fail "cargo build -p segur-ffi"; finish; fi
 if cargo test -q -p segur-ffi --test pascal_in_sync >"$WORK/sync.out" 2>&1; then
     pass "Segur.pas imports in sync with segur.h"

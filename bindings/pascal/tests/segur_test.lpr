@@ -1,12 +1,13 @@
 { Free Pascal test of Segur.pas against the sandbox (fpc -Mdelphi):
     segur_test <segur.toml> <run-tag> <vsm-request.json> <ANS VSM_1.4_2022.01.xml>
-  Prints "ok N - ..." / "not ok N - ..." per assertion and, last, "pascal: P passed, F failed". }
+  Prints "ok N - ..." / "not ok N - ..." per assertion and, last, "pascal: P passed, F failed".
+  The *Async methods (TSegurAsyncCall) are tested next to their blocking twins. }
 program segur_test;
 
 {$mode delphi}{$H+}
 
 uses
-  cthreads, cwstring, SysUtils, Classes, Segur;
+  cthreads, cwstring, SysUtils, Classes, SyncObjs, Segur;
 
 var
   Passed, Failed: Integer;
@@ -115,8 +116,90 @@ begin
     (Pos('"status":"QUAL"', Client.IdentityAddDocument(Id, 'CN', ACTOR)) > 0);
 end;
 
+type
+  { OnComplete handlers of the asynchronous tests (run on library worker threads). }
+  THandler = class
+  public
+    Count: Integer;        { OnDone calls (interlocked) }
+    OnWorker: Boolean;     { the last OnDone ran off the main thread }
+    SeenCode: Cardinal;    { Call.Code read inside the last OnDone }
+    SeenValue: string;     { Call.Value (or the error's code) read inside the last OnDone }
+    SeenDone: Boolean;     { Call.Done read inside the last OnDone }
+    BlockingCode: Cardinal; { the code of a blocking call made inside OnBlocking }
+    Client: TSegurClient;
+    Gate: TEvent;          { OnGated waits for it }
+    constructor Create(AClient: TSegurClient);
+    destructor Destroy; override;
+    procedure OnDone(Call: TSegurAsyncCall);
+    procedure OnGated(Call: TSegurAsyncCall);
+    procedure OnBlocking(Call: TSegurAsyncCall);
+  end;
+
+constructor THandler.Create(AClient: TSegurClient);
+begin
+  inherited Create;
+  Client := AClient;
+  Gate := TEvent.Create(nil, True, False, '');
+end;
+
+destructor THandler.Destroy;
+begin
+  Gate.Free;
+  inherited Destroy;
+end;
+
+procedure THandler.OnDone(Call: TSegurAsyncCall);
+begin
+  OnWorker := GetCurrentThreadId <> MainThreadID;
+  SeenCode := Call.Code;
+  SeenDone := Call.Done;
+  try
+    SeenValue := Call.Value;
+  except
+    on E: ESegurError do SeenValue := IntToStr(E.Code);
+  end;
+  InterlockedIncrement(Count);
+end;
+
+procedure THandler.OnGated(Call: TSegurAsyncCall);
+begin
+  Gate.WaitFor(60000);
+end;
+
+procedure THandler.OnBlocking(Call: TSegurAsyncCall);
+begin
+  BlockingCode := 0;
+  try
+    Client.InsiSearch(ADRDEUX, False, ACTOR);
+  except
+    on E: ESegurError do BlockingCode := E.Code;
+  end;
+end;
+
+{ The code of the ESegurError raised by Call.Value (0 when none); Proposal, Subcode, Message and
+  Details of it in Extra (joined by '|'). }
+function ValueError(Call: TSegurAsyncCall; out Extra: string): Cardinal;
+begin
+  Result := 0;
+  Extra := '';
+  try
+    Call.Value;
+  except
+    on E: ESegurError do
+    begin
+      Result := E.Code;
+      Extra := E.Proposal + '|' + E.Subcode + '|' + E.Message + '|' + E.Details;
+    end;
+  end;
+end;
+
 var
-  Client: TSegurClient;
+  Client, Client2: TSegurClient;
+  H: THandler;
+  Call: TSegurAsyncCall;
+  Calls: array[0..2] of TSegurAsyncCall;
+  I, N: Integer;
+  Extra, Extra2, Uid2: string;
   S, Id, Confirm, Request, FileName, DmpId, Uid, Sub: string;
   Xml, Pdf, Got: TBytes;
   Bad: UTF8String;
@@ -223,6 +306,125 @@ begin
 
     S := Client.InsiSearch(HOUILLES, False, ACTOR);
     Check(Pos('"code":"01"', S) > 0, 'INSi search HOUILLES: CR 01');
+
+    { Asynchronous INSi (segur_*_async through TSegurAsyncCall). }
+    H := THandler.Create(Client);
+    try
+      Call := Client.InsiSearchAsync(ADRDEUX, False, ACTOR);
+      try
+        S := Call.Value;
+        Check(Pos('"code":"00"', S) > 0, 'async INSi search ADRDEUX: CR 00');
+        Check(Call.Done and Call.WaitFor(0) and (Call.Code = SEGUR_RESULT_OK), 'async call: Done, WaitFor(0), code 0');
+        Check(Call.Value = S, 'async Value read twice: the same JSON');
+      finally
+        Call.Free;
+      end;
+
+      Client.IdentityCreate('pas-as-' + ParamStr(2), ADRDEUX, False, ACTOR);
+      Call := Client.IdentitySearchInsiAsync('pas-as-' + ParamStr(2), ACTOR, H.OnDone);
+      try
+        S := Call.Value;
+        Check((Pos('"code":"00"', S) > 0) and (Pos('"status":"RECUP"', S) > 0),
+          'async identity INSi search: CR 00, RECUP');
+        Check(Call.WaitFor(60000) and (H.Count = 1), 'OnComplete called once');
+        Check(H.OnWorker, 'OnComplete runs on a library worker thread');
+        Check((H.SeenCode = SEGUR_RESULT_OK) and (H.SeenValue = S) and not H.SeenDone,
+          'inside OnComplete: Code and Value ready, Done still False');
+      finally
+        Call.Free;
+      end;
+      Check(Pos('"status":"RECUP"', Client.IdentityGet('pas-as-' + ParamStr(2))) > 0,
+        'async identity INSi search recorded: RECUP');
+
+      Call := Client.InsiSearchAsync('{"nom_naissance":"' + Confirm + '","prenoms":"JEAN","sexe":"M",' +
+        '"date_naissance":"1980-01-01"}', False, ACTOR, H.OnDone);
+      try
+        Code := ValueError(Call, Extra);
+        Check(Code = SEGUR_RESULT_NEEDS_CONFIRMATION, 'async error through Value: code 101');
+        Check(Copy(Extra, 1, Pos('|', Extra) - 1) = 'D''AEION', 'async error: the proposal');
+        Check((Pos('segur error 101: ', Extra) > 0) and (Pos('"proposal"', Extra) > 0),
+          'async error: message and details');
+        Check((ValueError(Call, Extra2) = Code) and (Extra2 = Extra), 'async error raised again by a second Value');
+        Check(Call.Code = SEGUR_RESULT_NEEDS_CONFIRMATION, 'async error: Code 101');
+        Check(Call.WaitFor(60000) and (H.Count = 2) and (H.SeenValue = '101'),
+          'OnComplete called on failure, Value raising there too');
+      finally
+        Call.Free;
+      end;
+      Call := Client.IdentitySearchInsiAsync('no-such-ipp', ACTOR);
+      try
+        Check(ValueError(Call, Extra) = SEGUR_RESULT_NOT_FOUND, 'async unknown identity: code 103 through Value');
+      finally
+        Call.Free;
+      end;
+
+      Code := 0;
+      try
+        Client.InsiSearchAsync('{"nom_naissance": ', False, ACTOR, H.OnDone).Free;
+      except
+        on E: ESegurError do Code := E.Code;
+      end;
+      Check((Code = SEGUR_RESULT_INVALID_JSON) and (H.Count = 2), 'async start refused: code 4 raised at once, no OnComplete');
+
+      { Several calls in flight at once. }
+      N := H.Count;
+      Calls[0] := Client.InsiSearchAsync(ADRDEUX, False, ACTOR, H.OnDone);
+      Calls[1] := Client.InsiSearchAsync(HOUILLES, False, ACTOR, H.OnDone);
+      Calls[2] := Client.InsiSearchAsync(ADRDEUX, False, ACTOR, H.OnDone);
+      try
+        Check((Pos('"code":"00"', Calls[0].Value) > 0) and (Pos('"code":"01"', Calls[1].Value) > 0) and
+          (Pos('"code":"00"', Calls[2].Value) > 0), 'three async INSi searches in flight: CR 00, 01, 00');
+        Check(Calls[0].WaitFor(60000) and Calls[1].WaitFor(60000) and Calls[2].WaitFor(60000) and
+          (H.Count = N + 3), 'three OnComplete calls');
+      finally
+        for I := 0 to 2 do
+          Calls[I].Free;
+      end;
+
+      { WaitFor: False until OnComplete returns (held here by a gate). }
+      H.Gate.ResetEvent;
+      Call := Client.InsiSearchAsync(ADRDEUX, False, ACTOR, H.OnGated);
+      try
+        Check(not Call.WaitFor(0) and not Call.Done, 'WaitFor(0) before completion: False, not Done');
+        Check(Pos('"code":"00"', Call.Value) > 0, 'Value ready while OnComplete runs');
+        Check(not Call.WaitFor(200) and not Call.Done, 'WaitFor(200) while OnComplete runs: False after the timeout');
+        H.Gate.SetEvent;
+        Check(Call.WaitFor(60000) and Call.Done, 'WaitFor once OnComplete returned: True, Done');
+      finally
+        H.Gate.SetEvent;
+        Call.Free;
+      end;
+
+      { Free before completion waits for it (OnComplete included). }
+      N := H.Count;
+      Client.InsiSearchAsync(HOUILLES, False, ACTOR, H.OnDone).Free;
+      Check(H.Count = N + 1, 'Free of a pending call waits for its OnComplete');
+
+      { A blocking call inside OnComplete: 901. }
+      Call := Client.InsiSearchAsync(ADRDEUX, False, ACTOR, H.OnBlocking);
+      try
+        Check(Call.WaitFor(60000) and (H.BlockingCode = SEGUR_RESULT_WOULD_BLOCK_IN_CALLBACK),
+          'a blocking call inside OnComplete raises code 901');
+      finally
+        Call.Free;
+      end;
+
+      { Freeing the client completes its pending calls: cancelled (7), or 300 when the shutdown
+        cut the HTTP exchange short first, or 0 when already answered. }
+      N := H.Count;
+      Client2 := TSegurClient.Create(ParamStr(1));
+      Call := Client2.InsiSearchAsync(ADRDEUX, False, ACTOR, H.OnDone);
+      try
+        Client2.Free;
+        Check(Call.Done and (H.Count = N + 1), 'freeing the client completes its pending call');
+        Check((Call.Code = SEGUR_RESULT_OK) or (Call.Code = SEGUR_RESULT_CANCELLED) or
+          (Call.Code = SEGUR_RESULT_TRANSPORT), 'a call pending at client free: code 7 (cancelled), 300 or 0');
+      finally
+        Call.Free;
+      end;
+    finally
+      H.Free;
+    end;
 
     Code := 0;
     try
@@ -335,6 +537,37 @@ begin
       on E: ESegurError do Code := E.Code;
     end;
     Check(Code = SEGUR_RESULT_SERVICE_REFUSED, 'DMP find as another practitioner raises code 202');
+
+    { The DMP, asynchronously (still authorised). }
+    Call := Client.DmpStatusAsync(DmpId);
+    try
+      Check(Pos('"authorization":"AUTORISE"', Call.Value) > 0, 'async DMP status: AUTORISE');
+    finally
+      Call.Free;
+    end;
+    Client.CdaVsmBuild(Request, Xml);
+    Call := Client.DmpSendAsync(DmpId, Xml);
+    try
+      S := Call.Value;
+      Uid2 := JsonField(S, 'unique_id');
+      Check((Pos('"status":"accessible"', S) > 0) and (Uid2 <> '') and (Uid2 <> Uid),
+        'async DMP send: accessible, a new document');
+    finally
+      Call.Free;
+    end;
+    Calls[0] := Client.DmpFindAsync(DmpId, '{"type_codes":["SYNTH"]}');
+    Calls[1] := Client.DmpStatusAsync(DmpId);
+    Calls[2] := Client.DmpFindAsync(DmpId, '{}', OTHER_PS);
+    try
+      Check(Pos(Uid2, Calls[0].Value) > 0, 'async DMP find: the new document');
+      Check(Pos('"exists":true', Calls[1].Value) > 0, 'async DMP status in flight alongside: exists');
+      Code := ValueError(Calls[2], Extra);
+      Check((Code = SEGUR_RESULT_SERVICE_REFUSED) and (Pos('|DMP_', Extra) > 0),
+        'async DMP find as another practitioner: code 202 and subcode through Value');
+    finally
+      for I := 0 to 2 do
+        Calls[I].Free;
+    end;
     Check(Pos('"AUTORISE"', Client.DmpRevoke(DmpId)) = 0, 'DMP revoke: no longer AUTORISE');
 
     { A patient who opposed feeding: code 106, the document kept as failed. }
