@@ -106,9 +106,9 @@ pub(crate) fn traits_json(t: &TraitsStricts) -> Value {
 
 fn identity_json(id: &InsiIdentity) -> Value {
     json!({
-        "ins": ins_json(&id.ins),
-        "history": id.history.iter().map(ins_json).collect::<Vec<_>>(),
-        "traits": traits_json(&id.traits),
+        "ins": ins_json(id.ins()),
+        "history": id.history().iter().map(ins_json).collect::<Vec<_>>(),
+        "traits": traits_json(id.traits()),
     })
 }
 
@@ -123,7 +123,7 @@ fn reply_json(r: &InsiReply) -> Value {
 pub(crate) fn print_reply_human(r: &InsiReply) {
     println!("CR {} {}", r.code.code(), r.libelle);
     if let Some(id) = &r.identity {
-        let t = &id.traits;
+        let t = id.traits();
         println!("  Nom de naissance   {}", t.nom_naissance);
         println!("  Prénoms            {}", t.liste_prenoms());
         println!("  Premier prénom     {}", t.premier_prenom);
@@ -133,8 +133,8 @@ pub(crate) fn print_reply_human(r: &InsiReply) {
             "  Lieu (COG)         {}",
             t.lieu_naissance.as_ref().map_or("", |c| c.as_str())
         );
-        print_ins("  INS actif         ", &id.ins);
-        for h in &id.history {
+        print_ins("  INS actif         ", id.ins());
+        for h in id.history() {
             print_ins("  INS historique    ", h);
         }
     }

@@ -352,7 +352,7 @@ impl Segur {
             .as_ref()
             .ok()
             .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins.matricule.to_15());
+            .map(|i| i.ins().matricule.to_15());
         let rows = self.journal_rows(&exchanges, Some(local_id), ins.as_deref(), qualified, actor);
         self.inner.journal.commit(&rows, Some((&r, h0, false)))?;
         let outcome = outcome?;
@@ -376,7 +376,7 @@ impl Segur {
             .as_ref()
             .ok()
             .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins.matricule.to_15());
+            .map(|i| i.ins().matricule.to_15());
         let rows = self.journal_rows(&exchanges, None, ins.as_deref(), false, actor);
         self.inner.journal.commit(&rows, None)?;
         Ok((&outcome?).into())
