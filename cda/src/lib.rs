@@ -25,6 +25,7 @@ pub mod examples;
 pub mod header;
 pub mod level1;
 pub mod parse;
+mod patient_block;
 pub mod pdf;
 pub mod vsm;
 mod write;
