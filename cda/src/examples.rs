@@ -1,6 +1,9 @@
 //! Example content for tests, benchmarks and demos: the ANS test patient (INS of test,
 //! `1.2.250.1.213.1.4.10`, hence [`InsMode::Sandbox`]), the doctor of the ANS examples, and the
 //! VSM content of the EHR manual's integration screen (issue #4 point 7).
+//!
+//! Behind the `testing` feature: [`qualified`] forges an INSi answer
+//! ([`InsiIdentity::forged_for_tests`]), which shipped code must never do (RNIV rule 28).
 
 #![allow(clippy::field_reassign_with_default)] // the examples read better block by block
 
@@ -72,14 +75,14 @@ pub fn qualified(
     );
     let mut r = IdentityRecord::new(ipp, traits.clone(), Default::default(), "examples");
     r.apply_insi(
-        &InsiIdentity {
-            ins: Ins {
+        &InsiIdentity::forged_for_tests(
+            Ins {
                 matricule: Matricule::received(nir13, Some(key)).expect("matricule"),
                 oid: InsOid::NirTest,
             },
-            history: vec![],
+            vec![],
             traits,
-        },
+        ),
         "examples",
     )
     .expect("insi");

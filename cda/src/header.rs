@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{Code, Confidentiality, DocumentType, OID_IDNAT_PS, OID_IDNAT_STRUCT};
 use crate::error::{CdaError, Result};
+use crate::patient_block::PdfPatient;
 use crate::write::Xml;
 
 /// HL7 France templateId.
@@ -453,8 +454,8 @@ impl Patient {
     }
 
     /// The block printed on a PDF copy (with the INS DataMatrix when an INS is written).
-    pub fn pdf_patient(&self) -> crate::pdf::PdfPatient {
-        crate::pdf::PdfPatient {
+    pub fn pdf_patient(&self) -> PdfPatient {
+        PdfPatient {
             nom_naissance: self.nom_naissance.clone(),
             prenoms: self.prenoms.clone(),
             sexe: self.sexe.as_str().to_owned(),

@@ -18,11 +18,14 @@
 
 pub mod codes;
 pub mod error;
-#[doc(hidden)] // test and demo content (it fabricates INSi results): not part of the API
+/// Test fixtures (feature `testing`): the ANS test patient, qualified from a forged INSi answer,
+/// and the example documents. Never in shipped code (RNIV rule 28).
+#[cfg(any(test, feature = "testing"))]
 pub mod examples;
 pub mod header;
 pub mod level1;
 pub mod parse;
+mod patient_block;
 pub mod pdf;
 pub mod vsm;
 mod write;

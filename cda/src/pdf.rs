@@ -23,23 +23,7 @@ use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha1::{Digest, Sha1};
 
 use crate::error::{CdaError, Result};
-
-/// The patient block printed at the top of a copy.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PdfPatient {
-    /// Nom de naissance.
-    pub nom_naissance: String,
-    /// Prénoms de naissance.
-    pub prenoms: String,
-    /// Sexe (M/F/I).
-    pub sexe: String,
-    /// Birth date `YYYYMMDD`.
-    pub date_naissance: String,
-    /// Birthplace COG.
-    pub lieu_naissance: Option<String>,
-    /// Matricule INS (15 characters) and its OID, only for a qualified identity.
-    pub ins: Option<(String, String)>,
-}
+pub use crate::patient_block::PdfPatient;
 
 /// The INS DataMatrix payload (`ins.md` §3.4, marked \[I\] there): header `IS010000000000000000000000`, then
 /// `S1` matricule (15), `S2` OID + GS, `S3` given names + GS, `S4` birth name + GS, `S5` sex,

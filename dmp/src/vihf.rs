@@ -1065,14 +1065,14 @@ mod tests {
         );
         let mut r = IdentityRecord::new("IPP1", traits.clone(), Default::default(), "t");
         r.apply_insi(
-            &InsiIdentity {
-                ins: Ins {
+            &InsiIdentity::forged_for_tests(
+                Ins {
                     matricule: Matricule::received("2790351215189", Some("89")).unwrap(),
                     oid,
                 },
-                history: vec![],
+                vec![],
                 traits,
-            },
+            ),
             "t",
         )
         .unwrap();

@@ -471,10 +471,10 @@ impl IdentityRecord {
                 detail: "an identité douteuse or fictive cannot take an INSi result",
             });
         }
-        self.traits = found.traits.clone();
+        self.traits = found.traits().clone();
         self.ins = Some(RetrievedIns {
-            ins: found.ins.clone(),
-            history: found.history.clone(),
+            ins: found.ins().clone(),
+            history: found.history().to_vec(),
             retrieved_at: Utc::now(),
         });
         self.log(by, "téléservice INSi", Change::InsRetrieved);
@@ -641,20 +641,20 @@ mod tests {
     }
 
     fn found() -> InsiIdentity {
-        InsiIdentity {
-            ins: Ins {
+        InsiIdentity::new(
+            Ins {
                 matricule: Matricule::received("1810163220751", Some("40")).unwrap(),
                 oid: InsOid::Nir,
             },
-            history: vec![],
-            traits: TraitsStricts::from_insi(
+            vec![],
+            TraitsStricts::from_insi(
                 "ADRDEUX",
                 "LAURENT",
                 Sexe::M,
                 DateNaissance::parse("1981-01-01").unwrap(),
                 Some(Cog::parse("63220").unwrap()),
             ),
-        }
+        )
     }
 
     #[test]

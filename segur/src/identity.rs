@@ -218,7 +218,7 @@ impl Segur {
             .as_ref()
             .ok()
             .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins.matricule.to_15());
+            .map(|i| i.ins().matricule.to_15());
         let rows = self.journal_rows(&exchanges, Some(local_id), ins.as_deref(), qualified, actor);
         self.inner.journal.commit(&rows, Some((&r, h0, false)))?;
         let outcome = outcome?;
@@ -242,7 +242,7 @@ impl Segur {
             .as_ref()
             .ok()
             .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins.matricule.to_15());
+            .map(|i| i.ins().matricule.to_15());
         let rows = self.journal_rows(&exchanges, None, ins.as_deref(), false, actor);
         self.inner.journal.commit(&rows, None)?;
         Ok((&outcome?).into())
@@ -331,7 +331,7 @@ impl Segur {
             .as_ref()
             .ok()
             .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins.matricule.to_15());
+            .map(|i| i.ins().matricule.to_15());
         let rows = self.journal_rows(&exchanges, None, ins.as_deref(), false, actor);
         self.inner.journal.commit(&rows, None)?;
         Ok((&outcome?).into())

@@ -297,9 +297,9 @@ pub struct InsiIdentityView {
 impl From<&InsiIdentity> for InsiIdentityView {
     fn from(i: &InsiIdentity) -> Self {
         Self {
-            ins: (&i.ins).into(),
-            history: i.history.iter().map(Into::into).collect(),
-            traits: (&i.traits).into(),
+            ins: i.ins().into(),
+            history: i.history().iter().map(Into::into).collect(),
+            traits: i.traits().into(),
         }
     }
 }

@@ -60,8 +60,11 @@ async fn cnda_2_03_characters() {
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    assert_eq!(id.ins.matricule.to_15(), "160012B02077713");
-    assert_eq!(id.traits.lieu_naissance.unwrap().as_str(), "2B020");
+    assert_eq!(id.ins().matricule.to_15(), "160012B02077713");
+    assert_eq!(
+        id.traits().lieu_naissance.as_ref().unwrap().as_str(),
+        "2B020"
+    );
     // Case 3: typographic apostrophe and ligatures refused before any call.
     let calls = trace.exchanges().len();
     let e = TraitsStricts::from_input(
@@ -89,19 +92,19 @@ async fn cnda_2_04_history_and_2_08_corsica() {
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    assert_eq!(id.ins.matricule.to_15(), "109076322083489");
-    assert_eq!(id.history.len(), 2);
-    assert_eq!(id.history[0].matricule.to_15(), "209076322083439");
-    assert_eq!(id.traits.liste_prenoms(), "PIERRE-ALAIN MURIEL FLORIANT");
-    assert_eq!(id.traits.premier_prenom, "PIERRE-ALAIN");
+    assert_eq!(id.ins().matricule.to_15(), "109076322083489");
+    assert_eq!(id.history().len(), 2);
+    assert_eq!(id.history()[0].matricule.to_15(), "209076322083439");
+    assert_eq!(id.traits().liste_prenoms(), "PIERRE-ALAIN MURIEL FLORIANT");
+    assert_eq!(id.traits().premier_prenom, "PIERRE-ALAIN");
 
     let r = client
         .search_traits(&query("CORSE", "ANTHONY", "M", "1980-03-02", None))
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    assert_eq!(id.ins.matricule.to_15(), "180032B02040123");
-    assert_eq!(id.history[0], id.ins, "history = active");
+    assert_eq!(id.ins().matricule.to_15(), "180032B02040123");
+    assert_eq!(&id.history()[0], id.ins(), "history = active");
 
     // 2.08 case 2: a wrong key in the history is kept and flagged, never refused.
     let r = client
@@ -109,12 +112,12 @@ async fn cnda_2_04_history_and_2_08_corsica() {
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    assert!(id.ins.matricule.key_is_valid());
+    assert!(id.ins().matricule.key_is_valid());
     assert_eq!(
-        id.history[1].matricule.key_status(),
+        id.history()[1].matricule.key_status(),
         KeyStatus::Mismatch { expected: 26 }
     );
-    assert_eq!(id.history[1].matricule.key_str(), "10");
+    assert_eq!(id.history()[1].matricule.key_str(), "10");
 }
 
 #[tokio::test]
@@ -126,8 +129,8 @@ async fn cnda_2_05_nia() {
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    assert_eq!(id.ins.oid, InsOid::Nia);
-    assert_eq!(id.ins.matricule.to_15(), "109076322088835");
+    assert_eq!(id.ins().oid, InsOid::Nia);
+    assert_eq!(id.ins().matricule.to_15(), "109076322088835");
 }
 
 #[tokio::test]
@@ -171,7 +174,7 @@ async fn cnda_2_07_first_names_strategy() {
     assert_eq!(codes, ["01", "01", "00"]);
     assert_eq!(o.attempts[2].prenoms, ["CATARINA"]);
     assert_eq!(
-        o.reply.identity.unwrap().ins.matricule.to_15(),
+        o.reply.identity.unwrap().ins().matricule.to_15(),
         "236066322083656"
     );
     assert_eq!(trace.exchanges().len(), 3, "every call traced");
@@ -198,7 +201,7 @@ async fn cnda_3_05_case_3_traits_returned_differ() {
     let r = client.search_traits(&q).await.unwrap();
     let id = r.identity.unwrap();
     // INSi's traits are kept verbatim: the first name is NATHALIE, not the RUTH we sent.
-    assert_eq!(id.traits.premier_prenom, "NATHALIE");
+    assert_eq!(id.traits().premier_prenom, "NATHALIE");
     let local = TraitsStricts::from_input(
         &TraitsInput {
             nom_naissance: "NESSI",

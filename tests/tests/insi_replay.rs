@@ -132,11 +132,11 @@ async fn every_cnda_example_replays() {
         if *cr == "00" {
             let id = r.identity.as_ref().unwrap();
             if let Some(m) = matricule {
-                assert_eq!(id.ins.matricule.to_15(), *m, "{file}");
+                assert_eq!(id.ins().matricule.to_15(), *m, "{file}");
             }
-            assert_eq!(Some(&id.ins.oid), oid.as_ref(), "{file}");
-            assert_eq!(id.history.len(), *histo, "{file}");
-            assert!(!id.traits.nom_naissance.is_empty());
+            assert_eq!(Some(&id.ins().oid), oid.as_ref(), "{file}");
+            assert_eq!(id.history().len(), *histo, "{file}");
+            assert!(!id.traits().nom_naissance.is_empty());
         } else {
             assert!(r.identity.is_none());
             assert_eq!(r.code, CodeCr::NotFound);
@@ -150,8 +150,8 @@ async fn wrong_keys_in_cnda_2_08_case_2_are_flagged() {
         .await
         .unwrap();
     let id = r.identity.unwrap();
-    let flagged = std::iter::once(&id.ins)
-        .chain(id.history.iter())
+    let flagged = std::iter::once(id.ins())
+        .chain(id.history().iter())
         .filter(|i| matches!(i.matricule.key_status(), KeyStatus::Mismatch { .. }))
         .count();
     assert!(flagged >= 1, "at least one wrong key kept and flagged");

@@ -4,7 +4,7 @@
 //! Input goes through the hardened reader `segur_net::xml::XmlReader` (no DOCTYPE or entity
 //! declarations, size/depth/node limits, UTF-8 only); reading is namespace-aware and
 //! order-insensitive, and fills the model in one pass over the reader's events, with no tree in
-//! between (issue #4 point 10; how it keeps the tree path's semantics: `parse/read.rs`, and the
+//! between (issue #4 point 10; how it keeps the tree path's semantics: `parse/read/`, and the
 //! tests below check it against that path, kept in `parse/tree.rs`). Mandatory header parts
 //! missing → [`CdaError::Missing`](crate::CdaError::Missing) naming the path. Every entry
 //! becomes an [`Item`] with a stable [`ItemId`]; entries we do not model are kept as raw XML in

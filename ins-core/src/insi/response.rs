@@ -48,14 +48,91 @@ impl CodeCr {
 }
 
 /// The identity INSi returned with CR 00.
+///
+/// Sealed: only the INSi reply parser builds one, so holding an `InsiIdentity` means INSi found
+/// it — the fact [`IdentityRecord::apply_insi`](crate::rniv::IdentityRecord::apply_insi) relies
+/// on to make an identity récupérée, then qualifiée (RNIV rule 28: an INS leaves only from a
+/// qualified identity). Outside code can read it, never invent it; tests and fixtures enable the
+/// `testing` feature and call [`InsiIdentity::forged_for_tests`].
+///
+/// The parts of an identity can be made outside this crate:
+///
+/// ```
+/// use segur_ins_core::{DateNaissance, Ins, InsOid, Matricule, Sexe, TraitsStricts};
+/// let ins = Ins {
+///     matricule: Matricule::received("2790351215189", Some("89")).unwrap(),
+///     oid: InsOid::NirTest,
+/// };
+/// let date = DateNaissance::parse("1979-03-28").unwrap();
+/// let traits = TraitsStricts::from_insi("PAT-TROIS", "DOMINIQUE", Sexe::F, date, None);
+/// # let _ = (ins, traits);
+/// ```
+///
+/// but not the identity itself, neither with a struct literal (E0451, private fields)...
+///
+/// ```compile_fail
+/// use segur_ins_core::insi::InsiIdentity;
+/// use segur_ins_core::{DateNaissance, Ins, InsOid, Matricule, Sexe, TraitsStricts};
+/// let ins = Ins {
+///     matricule: Matricule::received("2790351215189", Some("89")).unwrap(),
+///     oid: InsOid::NirTest,
+/// };
+/// let date = DateNaissance::parse("1979-03-28").unwrap();
+/// let traits = TraitsStricts::from_insi("PAT-TROIS", "DOMINIQUE", Sexe::F, date, None);
+/// let forged = InsiIdentity { ins, history: vec![], traits };
+/// ```
+///
+/// ...nor with the parser's constructor (E0624, crate-private):
+///
+/// ```compile_fail
+/// use segur_ins_core::insi::InsiIdentity;
+/// use segur_ins_core::{DateNaissance, Ins, InsOid, Matricule, Sexe, TraitsStricts};
+/// let ins = Ins {
+///     matricule: Matricule::received("2790351215189", Some("89")).unwrap(),
+///     oid: InsOid::NirTest,
+/// };
+/// let date = DateNaissance::parse("1979-03-28").unwrap();
+/// let traits = TraitsStricts::from_insi("PAT-TROIS", "DOMINIQUE", Sexe::F, date, None);
+/// let forged = InsiIdentity::new(ins, vec![], traits);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsiIdentity {
+    ins: Ins,
+    history: Vec<Ins>,
+    traits: TraitsStricts,
+}
+
+impl InsiIdentity {
+    /// Built by the reply parser only.
+    pub(crate) fn new(ins: Ins, history: Vec<Ins>, traits: TraitsStricts) -> Self {
+        Self {
+            ins,
+            history,
+            traits,
+        }
+    }
+
+    /// FOR TESTS AND FIXTURES ONLY (feature `testing`, never enabled by shipped code): an
+    /// identity INSi never returned. Passed to
+    /// [`IdentityRecord::apply_insi`](crate::rniv::IdentityRecord::apply_insi), it makes a
+    /// qualified identity out of nothing, which RNIV rule 28 forbids outside tests.
+    #[cfg(feature = "testing")]
+    pub fn forged_for_tests(ins: Ins, history: Vec<Ins>, traits: TraitsStricts) -> Self {
+        Self::new(ins, history, traits)
+    }
+
     /// `INSACTIF`.
-    pub ins: Ins,
+    pub fn ins(&self) -> &Ins {
+        &self.ins
+    }
     /// `INSHISTO`, in the order received (0..n).
-    pub history: Vec<Ins>,
+    pub fn history(&self) -> &[Ins] {
+        &self.history
+    }
     /// `TIQ`, verbatim (`ListePrenom` split on spaces; first name = its first token).
-    pub traits: TraitsStricts,
+    pub fn traits(&self) -> &TraitsStricts {
+        &self.traits
+    }
 }
 
 /// A parsed `RESULTAT`.
@@ -227,11 +304,7 @@ fn parse_individu(ind: &Element) -> Result<InsiIdentity> {
     if !prenom.is_empty() && liste.starts_with(&prenom) {
         traits.premier_prenom = prenom;
     }
-    Ok(InsiIdentity {
-        ins,
-        history,
-        traits,
-    })
+    Ok(InsiIdentity::new(ins, history, traits))
 }
 
 #[cfg(test)]
@@ -257,9 +330,9 @@ mod tests {
         let r = reply(&individu("<Sexe>M</Sexe><ListePrenom>LAURENT</ListePrenom><NomNaissance>ADRDEUX</NomNaissance><DateNaissance>1981-01-01</DateNaissance><LieuNaissance>63220</LieuNaissance>")).unwrap();
         assert_eq!(r.code, CodeCr::Found);
         let id = r.identity.unwrap();
-        assert_eq!(id.ins.matricule.to_15(), "181016322075140");
-        assert_eq!(id.ins.matricule.key_status(), KeyStatus::Valid);
-        assert_eq!(id.traits.premier_prenom, "LAURENT");
+        assert_eq!(id.ins().matricule.to_15(), "181016322075140");
+        assert_eq!(id.ins().matricule.key_status(), KeyStatus::Valid);
+        assert_eq!(id.traits().premier_prenom, "LAURENT");
     }
 
     #[test]
