@@ -18,6 +18,7 @@ pub mod config;
 pub mod dmp;
 pub mod error;
 pub mod journal;
+pub mod outbox;
 pub mod views;
 
 use std::sync::{Arc, Mutex};
