@@ -2,7 +2,7 @@
 //! service, every RNIV change, and the identity records themselves. The Ségur dashboards and work
 //! lists are queries over it.
 //!
-//! ## Schema (version 3)
+//! ## Schema (version 4)
 //!
 //! | table | one row per | columns |
 //! |---|---|---|
@@ -12,15 +12,17 @@
 //! | `rniv_events` | RNIV change (rule 21) | `id`, `at`, `patient_local_id`, `actor`, `reason`, `change`, `from_status`, `to_status`, `detail` (JSON) |
 //! | `identities` | identity record | `local_id`, `status`, `record` (JSON), `updated_at` |
 //! | `dmp_consents` (v2) | TD0.3 authorization change | `id`, `at`, `patient_local_id`, `practitioner`, `action` (`AJOUT`/`SUPPRESSION`), `mode` (how the patient's consent was collected), `collected_at`, `exchange_id` |
-//! | `dmp_documents` (v2) | document handed to the DMP | `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality` (codes, space-separated), `replaces` (uniqueId), `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document` (the exact bytes), `not_sent_reason` (v3: why a check before sending refused it, e.g. `traits_mismatch:prenoms`) |
+//! | `outbox` (v4) | item to send, every channel ([`crate::outbox`]) | `channel` (`dmp`, `mss`, `erx`), `item_id` (document uniqueId, Message-ID; the key with `channel`), `state` ([`crate::outbox::OutboxState`]), `patient_local_id`, `practitioner`, `meta` (the channel's JSON; DMP: `ins`, `document_type`, `title`, `confidentiality` codes space-separated, `replaces`, `entry_uuid`), `payload` (the exact bytes), `attempts`, `last_error`, `not_sent_reason` (why a check before sending refused it, e.g. `traits_mismatch:prenoms`), `next_attempt_at` (backoff), `claim_token`, `claimed_at`, `created_at`, `updated_at` |
+//! | `dmp_documents` (v2; a view since v4) | document handed to the DMP | the v3 columns over the DMP rows of `outbox`: `unique_id`, `patient_local_id`, `ins`, `practitioner`, `document_type`, `title`, `status` ([`DmpDocumentStatus`]), `confidentiality`, `replaces`, `entry_uuid`, `created_at`, `updated_at`, `last_error`, `document`, `not_sent_reason` |
 //! | `dmp_traits_acks` (v3) | DMP/CONF.01 confirmation of a traits mismatch | `id`, `at`, `patient_local_id`, `practitioner`, `fields` (trait codes, space-separated), `exchange_id` (the TD0.2 that showed it) |
 //!
 //! Every operation writes its exchanges, RNIV events and the new identity state in **one
 //! transaction**: a crash (even `kill -9`) leaves either all of it or none of it.
 //!
-//! A document sent to the DMP is stored in `dmp_documents` (status `pending`) *before* the
-//! network call, then moved to `accessible` or `failed` with the exchanges of the attempt: a
-//! document accepted by [`crate::Segur::dmp_send`] is never lost, and a failed send can be retried.
+//! A document sent to the DMP is committed to the `outbox` (state `pending`) *before* the
+//! network call, claimed (`sending`), then settled (`sent`, `failed`, `refused`) with the
+//! exchanges of the attempt: a document accepted by [`crate::Segur::dmp_send`] is never lost,
+//! and a failed send can be retried.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,10 +38,13 @@ use sha2::{Digest, Sha256};
 use crate::error::{Result, SegurError};
 
 mod dmp;
+mod outbox;
+pub(crate) use dmp::apply_dmp_update;
 pub use dmp::{
     DmpDocumentQuery, DmpDocumentRow, DmpDocumentStatus, DmpDocumentUpdate, DmpTraitsAckRow,
     NewDmpDocument,
 };
+pub use outbox::{ClaimOutcome, NewOutboxItem, OutboxClaim, OutboxItem, Settle};
 
 /// Migrations, applied in order; `PRAGMA user_version` = number applied.
 const MIGRATIONS: &[&str] = &[
@@ -138,6 +143,7 @@ CREATE TABLE dmp_traits_acks (
 );
 CREATE INDEX dmp_traits_acks_patient ON dmp_traits_acks(patient_local_id);
 "#,
+    outbox::MIGRATION_V4,
 ];
 
 /// One exchange to record.

@@ -20,6 +20,7 @@ pub mod dmp;
 pub mod error;
 pub mod identity;
 pub mod journal;
+pub mod outbox;
 #[allow(unsafe_code)]
 pub mod runtime;
 pub mod views;

@@ -1,13 +1,15 @@
-//! The DMP outbox and dashboard (schema v2, table `dmp_documents`): every document handed to the
-//! DMP with its current state, as the manual's "Tableau de bord des échanges MSSanté et DMP" shows
+//! The DMP outbox and dashboard (the DMP rows of the generic `outbox`, schema v4; table
+//! `dmp_documents` in v2-v3): every document handed to the DMP with its current state, as the manual's "Tableau de bord des échanges MSSanté et DMP" shows
 //! it ("Accessible dans le DMP", "Supprimé dans le DMP", "En échec").
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::outbox::{NewOutboxItem, OutboxItem};
 use super::{rfc3339, Journal, NewExchange};
 use crate::error::{Result, SegurError};
+use crate::outbox::{next_attempt, Channel, OutboxState};
 
 /// Where a document handed to the DMP stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -175,52 +177,27 @@ pub struct DmpDocumentUpdate<'a> {
 }
 
 impl Journal {
-    /// Stores a document in the DMP outbox (status `pending`) before it is sent. Storing the same
-    /// uniqueId again (a retry) keeps the row and sets it back to `pending`; the bytes must be
-    /// identical, else [`SegurError::InvalidInput`].
+    /// Commits a document to the DMP outbox (`pending`) before it is sent. Storing the same
+    /// uniqueId again (a retry) keeps the row as it is; the bytes must be identical, else
+    /// [`SegurError::InvalidInput`].
     pub fn dmp_outbox_put(&self, d: &NewDmpDocument<'_>) -> Result<()> {
-        let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
-        let existing: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT document FROM dmp_documents WHERE unique_id = ?1",
-                [d.unique_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let now = rfc3339(&Utc::now());
-        match existing {
-            Some(bytes) if bytes != d.document => {
-                return Err(SegurError::InvalidInput(
-                    "a different document was already sent with this uniqueId".into(),
-                ))
-            }
-            Some(_) => {
-                tx.execute(
-                    "UPDATE dmp_documents SET status = 'pending', updated_at = ?2 WHERE unique_id = ?1",
-                    params![d.unique_id, now],
-                )?;
-            }
-            None => {
-                tx.execute(
-                    "INSERT INTO dmp_documents(unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, created_at, updated_at, document)
-                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?9, ?9, ?10)",
-                    params![
-                        d.unique_id,
-                        d.patient_local_id,
-                        d.ins,
-                        d.practitioner,
-                        d.document_type,
-                        d.title,
-                        d.confidentiality.join(" "),
-                        d.replaces,
-                        now,
-                        d.document
-                    ],
-                )?;
-            }
-        }
-        tx.commit()?;
+        let meta = DmpMeta {
+            ins: d.ins.to_owned(),
+            document_type: d.document_type.map(str::to_owned),
+            title: d.title.map(str::to_owned),
+            confidentiality: d.confidentiality.join(" "),
+            replaces: d.replaces.map(str::to_owned),
+            entry_uuid: None,
+        };
+        self.outbox_put(&NewOutboxItem {
+            channel: Channel::Dmp,
+            item_id: d.unique_id,
+            patient_local_id: Some(d.patient_local_id),
+            practitioner: d.practitioner,
+            meta: serde_json::to_value(&meta)
+                .map_err(|e| SegurError::Internal(format!("DMP metadata: {e}")))?,
+            payload: d.document,
+        })?;
         Ok(())
     }
 
@@ -232,27 +209,8 @@ impl Journal {
         updates: &[(&str, DmpDocumentUpdate<'_>)],
     ) -> Result<Vec<i64>> {
         self.with_exchanges(exchanges, |tx, _| {
-            let now = rfc3339(&Utc::now());
             for (unique_id, u) in updates {
-                tx.execute(
-                    "UPDATE dmp_documents SET
-                    status = COALESCE(?2, status),
-                    entry_uuid = COALESCE(?3, entry_uuid),
-                    confidentiality = COALESCE(?4, confidentiality),
-                    last_error = ?5,
-                    updated_at = ?6,
-                    not_sent_reason = ?7
-                 WHERE unique_id = ?1",
-                    params![
-                        unique_id,
-                        u.status.map(DmpDocumentStatus::code),
-                        u.entry_uuid,
-                        u.confidentiality.map(|c| c.join(" ")),
-                        u.error,
-                        now,
-                        u.not_sent_reason
-                    ],
-                )?;
+                apply_dmp_update(tx, unique_id, u)?;
             }
             Ok(())
         })
@@ -349,20 +307,14 @@ impl Journal {
 
     /// One outbox document with its bytes.
     pub fn dmp_document(&self, unique_id: &str) -> Result<Option<(DmpDocumentRow, Vec<u8>)>> {
-        let conn = self.lock()?;
-        let row = conn
-            .query_row(
-                &format!("{SELECT_ROW}, document FROM dmp_documents WHERE unique_id = ?1"),
-                [unique_id],
-                |r| Ok((read_row(r)?, r.get::<_, Vec<u8>>(15)?)),
-            )
-            .optional()?;
-        Ok(row)
+        self.outbox_item(Channel::Dmp, unique_id)?
+            .map(|item| Ok((dmp_row(&item)?, item.payload)))
+            .transpose()
     }
 
     /// The DMP dashboard: documents matching `q`, newest first.
     pub fn dmp_documents(&self, q: &DmpDocumentQuery) -> Result<Vec<DmpDocumentRow>> {
-        let mut sql = format!("{SELECT_ROW} FROM dmp_documents WHERE 1=1");
+        let mut sql = format!("{SELECT_ROW} FROM outbox WHERE channel = 'dmp'");
         let mut args: Vec<String> = Vec::new();
         let mut filter = |col: &str, op: &str, v: Option<String>| {
             if let Some(v) = v {
@@ -372,33 +324,210 @@ impl Journal {
         };
         filter("patient_local_id", "=", q.patient_local_id.clone());
         filter("practitioner", "=", q.practitioner.clone());
-        filter("status", "=", q.status.map(|s| s.code().to_owned()));
         filter("created_at", ">=", q.from.as_ref().map(rfc3339));
         filter("created_at", "<", q.to.as_ref().map(rfc3339));
+        if let Some(status) = q.status {
+            let states: Vec<String> = status
+                .states()
+                .iter()
+                .map(|s| format!("'{}'", s.code()))
+                .collect();
+            sql.push_str(&format!(" AND state IN ({})", states.join(", ")));
+        }
         sql.push_str(&format!(
-            " ORDER BY created_at DESC, unique_id LIMIT {}",
+            " ORDER BY created_at DESC, item_id LIMIT {}",
             q.limit.unwrap_or(1000)
         ));
         let conn = self.lock()?;
         let mut st = conn.prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), read_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+            let meta: String = r.get(5)?;
+            Ok(RawRow {
+                unique_id: r.get(0)?,
+                patient_local_id: r.get(1)?,
+                practitioner: r.get(2)?,
+                state: r.get(3)?,
+                not_sent_reason: r.get(4)?,
+                meta,
+                created_at: r.get(6)?,
+                updated_at: r.get(7)?,
+                last_error: r.get(8)?,
+            })
+        })?;
+        rows.map(|r| r.map_err(SegurError::from).and_then(|r| r.row()))
+            .collect()
     }
 }
 
-const SELECT_ROW: &str = "SELECT unique_id, patient_local_id, ins, practitioner, document_type, title, status, confidentiality, replaces, entry_uuid, created_at, updated_at, last_error, not_sent_reason, 0";
+/// The DMP's metadata of an outbox item (`outbox.meta`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct DmpMeta {
+    /// The INS it is sent under.
+    pub ins: String,
+    /// typeCode.
+    #[serde(default)]
+    pub document_type: Option<String>,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Confidentiality codes, space-separated (N/R/V then the DMP codes).
+    #[serde(default)]
+    pub confidentiality: String,
+    /// uniqueId of the version it replaces.
+    #[serde(default)]
+    pub replaces: Option<String>,
+    /// entryUUID in the registry, when known.
+    #[serde(default)]
+    pub entry_uuid: Option<String>,
+}
 
-fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
-    let code: String = r.get(6)?;
-    let status = DmpDocumentStatus::from_code(&code).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            6,
-            rusqlite::types::Type::Text,
-            format!("unknown DMP document status {code:?}").into(),
-        )
-    })?;
-    let conf: String = r.get(7)?;
-    let reason: Option<String> = r.get(13)?;
+impl DmpDocumentStatus {
+    /// The dashboard status of an outbox state (`sending` shows as pending, `refused` as
+    /// failed: the row's `not_sent_reason` says why).
+    pub fn of(state: OutboxState) -> Self {
+        match state {
+            OutboxState::Pending | OutboxState::Sending => Self::Pending,
+            OutboxState::Sent => Self::Accessible,
+            OutboxState::Failed | OutboxState::Refused => Self::Failed,
+            OutboxState::Replaced => Self::Replaced,
+            OutboxState::Deleted => Self::Deleted,
+            OutboxState::Archived => Self::Archived,
+        }
+    }
+    /// The outbox states shown as this status.
+    pub fn states(self) -> &'static [OutboxState] {
+        match self {
+            Self::Pending => &[OutboxState::Pending, OutboxState::Sending],
+            Self::Accessible => &[OutboxState::Sent],
+            Self::Failed => &[OutboxState::Failed, OutboxState::Refused],
+            Self::Replaced => &[OutboxState::Replaced],
+            Self::Deleted => &[OutboxState::Deleted],
+            Self::Archived => &[OutboxState::Archived],
+        }
+    }
+}
+
+/// Applies a DMP state change to an outbox row inside `tx` (no-op for an unknown uniqueId: a
+/// document not sent from here).
+pub(crate) fn apply_dmp_update(
+    tx: &rusqlite::Transaction<'_>,
+    unique_id: &str,
+    u: &DmpDocumentUpdate<'_>,
+) -> Result<()> {
+    let state = u.status.map(|s| match s {
+        DmpDocumentStatus::Pending => OutboxState::Pending,
+        DmpDocumentStatus::Accessible => OutboxState::Sent,
+        DmpDocumentStatus::Failed if u.not_sent_reason.is_some() => OutboxState::Refused,
+        DmpDocumentStatus::Failed => OutboxState::Failed,
+        DmpDocumentStatus::Replaced => OutboxState::Replaced,
+        DmpDocumentStatus::Deleted => OutboxState::Deleted,
+        DmpDocumentStatus::Archived => OutboxState::Archived,
+    });
+    let Some(item) = super::outbox::item_in(tx, Channel::Dmp, unique_id)? else {
+        return Ok(());
+    };
+    let mut meta: DmpMeta = serde_json::from_value(item.meta)
+        .map_err(|e| SegurError::Journal(format!("DMP metadata unreadable: {e}")))?;
+    if let Some(e) = u.entry_uuid {
+        meta.entry_uuid = Some(e.to_owned());
+    }
+    if let Some(c) = u.confidentiality {
+        meta.confidentiality = c.join(" ");
+    }
+    let now = Utc::now();
+    let next = match state {
+        Some(OutboxState::Failed) => Some(rfc3339(&next_attempt(now, item.attempts))),
+        Some(_) => None,
+        None => item.next_attempt_at,
+    };
+    tx.execute(
+        "UPDATE outbox SET
+            state = COALESCE(?2, state),
+            meta = ?3,
+            last_error = ?4,
+            not_sent_reason = ?5,
+            next_attempt_at = ?6,
+            claim_token = CASE WHEN ?2 IS NULL THEN claim_token ELSE NULL END,
+            updated_at = ?7
+         WHERE channel = 'dmp' AND item_id = ?1",
+        params![
+            unique_id,
+            state.map(OutboxState::code),
+            serde_json::to_string(&meta)
+                .map_err(|e| SegurError::Internal(format!("DMP metadata: {e}")))?,
+            u.error,
+            u.not_sent_reason,
+            next,
+            rfc3339(&now)
+        ],
+    )?;
+    Ok(())
+}
+
+const SELECT_ROW: &str = "SELECT item_id, patient_local_id, practitioner, state, not_sent_reason, meta, created_at, updated_at, last_error";
+
+/// The columns of a dashboard row, before its metadata is read.
+struct RawRow {
+    unique_id: String,
+    patient_local_id: Option<String>,
+    practitioner: Option<String>,
+    state: String,
+    not_sent_reason: Option<String>,
+    meta: String,
+    created_at: String,
+    updated_at: String,
+    last_error: Option<String>,
+}
+
+impl RawRow {
+    fn row(self) -> Result<DmpDocumentRow> {
+        let state = OutboxState::from_code(&self.state)
+            .ok_or_else(|| SegurError::Journal(format!("unknown outbox state {:?}", self.state)))?;
+        let meta: DmpMeta = serde_json::from_str(&self.meta)
+            .map_err(|e| SegurError::Journal(format!("DMP metadata unreadable: {e}")))?;
+        Ok(build_row(
+            self.unique_id,
+            self.patient_local_id,
+            self.practitioner,
+            state,
+            self.not_sent_reason,
+            meta,
+            self.created_at,
+            self.updated_at,
+            self.last_error,
+        ))
+    }
+}
+
+fn dmp_row(item: &OutboxItem) -> Result<DmpDocumentRow> {
+    let meta: DmpMeta = serde_json::from_value(item.meta.clone())
+        .map_err(|e| SegurError::Journal(format!("DMP metadata unreadable: {e}")))?;
+    Ok(build_row(
+        item.item_id.clone(),
+        item.patient_local_id.clone(),
+        item.practitioner.clone(),
+        item.state,
+        item.not_sent_reason.clone(),
+        meta,
+        item.created_at.clone(),
+        item.updated_at.clone(),
+        item.last_error.clone(),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_row(
+    unique_id: String,
+    patient_local_id: Option<String>,
+    practitioner: Option<String>,
+    state: OutboxState,
+    reason: Option<String>,
+    meta: DmpMeta,
+    created_at: String,
+    updated_at: String,
+    last_error: Option<String>,
+) -> DmpDocumentRow {
+    let status = DmpDocumentStatus::of(state);
     let (not_sent_reason, traits_mismatch) = match reason.as_deref().map(|r| r.split_once(':')) {
         Some(Some((code, fields))) => (
             Some(code.to_owned()),
@@ -406,24 +535,28 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DmpDocumentRow> {
         ),
         _ => (reason, Vec::new()),
     };
-    Ok(DmpDocumentRow {
-        unique_id: r.get(0)?,
-        patient_local_id: r.get(1)?,
-        ins: r.get(2)?,
-        practitioner: r.get(3)?,
-        document_type: r.get(4)?,
-        title: r.get(5)?,
+    DmpDocumentRow {
+        unique_id,
+        patient_local_id: patient_local_id.unwrap_or_default(),
+        ins: meta.ins,
+        practitioner,
+        document_type: meta.document_type,
+        title: meta.title,
         status,
         status_label: status.label().to_owned(),
-        confidentiality: conf.split_whitespace().map(str::to_owned).collect(),
-        replaces: r.get(8)?,
-        entry_uuid: r.get(9)?,
-        created_at: r.get(10)?,
-        updated_at: r.get(11)?,
-        last_error: r.get(12)?,
+        confidentiality: meta
+            .confidentiality
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        replaces: meta.replaces,
+        entry_uuid: meta.entry_uuid,
+        created_at,
+        updated_at,
+        last_error,
         not_sent_reason,
         traits_mismatch,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -448,7 +581,7 @@ mod tests {
     fn outbox_lifecycle_and_dashboard() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::open(dir.path().join("j.sqlite")).unwrap();
-        assert_eq!(j.schema_version().unwrap(), 3);
+        assert_eq!(j.schema_version().unwrap(), 4);
         let conf = vec!["N".to_owned()];
         j.dmp_outbox_put(&doc("1.2.3", b"<doc/>", &conf)).unwrap();
         let (row, bytes) = j.dmp_document("1.2.3").unwrap().unwrap();
@@ -528,9 +661,10 @@ mod tests {
     }
 
     /// A journal written by the v2 schema (before DMP/CONF.01 confirmations) is upgraded in
-    /// place: its outbox rows are kept and the new column and table are there.
+    /// place (v3, then v4's generic outbox): its outbox rows are kept and the new tables are
+    /// there.
     #[test]
-    fn a_v2_journal_is_migrated_to_v3() {
+    fn a_v2_journal_is_migrated_to_v4() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v2.sqlite");
         {
@@ -548,7 +682,7 @@ mod tests {
             tx.commit().unwrap();
         }
         let j = Journal::open(&path).unwrap();
-        assert_eq!(j.schema_version().unwrap(), 3);
+        assert_eq!(j.schema_version().unwrap(), 4);
         let (row, bytes) = j.dmp_document("1.2.3").unwrap().unwrap();
         assert_eq!(
             (row.status, bytes.as_slice()),
@@ -560,6 +694,6 @@ mod tests {
         assert!(j.dmp_traits_ack_latest("P1").unwrap().is_some());
         drop(j);
         // Opening again applies nothing more.
-        assert_eq!(Journal::open(&path).unwrap().schema_version().unwrap(), 3);
+        assert_eq!(Journal::open(&path).unwrap().schema_version().unwrap(), 4);
     }
 }
