@@ -18,8 +18,6 @@ mod views;
 
 pub use views::*;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use segur_dmp::client::{DmpClient, DmpUser};
 use segur_dmp::habilitations::AuthorizationAction;
@@ -28,7 +26,7 @@ use segur_dmp::vihf::PurposeOfUse;
 use segur_dmp::xds::Masking;
 use segur_dmp::DmpError;
 use segur_ins_core::QualifiedIdentity;
-use segur_net::trace::{Exchange, MemoryTraceSink, Outcome, TraceSink};
+use segur_net::trace::{Exchange, Outcome};
 
 use crate::error::{Result, SegurError};
 use crate::journal::{DmpDocumentStatus, DmpDocumentUpdate, NewExchange};
@@ -84,21 +82,12 @@ impl CallContext<'_> {
     }
 }
 
-/// Records into the journal's memory sink and into a trace folder.
-struct Tee(Arc<MemoryTraceSink>, Arc<dyn TraceSink>);
-
-impl TraceSink for Tee {
-    fn record(&self, exchange: &Exchange) {
-        self.0.record(exchange);
-        self.1.record(exchange);
-    }
-}
-
 // ---- the facade ------------------------------------------------------------------------------
 
 impl Segur {
     /// The DMP client (configured by `[dmp]`).
     fn dmp_client(&self) -> Result<&DmpClient> {
+        self.check_process()?;
         self.inner.dmp.as_ref().ok_or_else(|| {
             SegurError::Config("the DMP is not configured (no [dmp] section)".into())
         })
@@ -173,12 +162,9 @@ impl Segur {
         F: FnOnce(DmpClient) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, DmpError>>,
     {
-        let sink = Arc::new(MemoryTraceSink::new());
-        let tee: Arc<dyn TraceSink> = match &self.inner.dmp_trace {
-            Some(dir) => Arc::new(Tee(sink.clone(), dir.clone())),
-            None => sink.clone(),
-        };
-        let client = self.dmp_client()?.with_trace(tee);
+        let client = self.dmp_client()?;
+        let (sink, tee) = self.trace_sinks();
+        let client = client.with_trace(tee);
         let out = f(client).await;
         Ok((out, sink.exchanges()))
     }

@@ -117,7 +117,7 @@ struct Inner {
     journal: Journal,
     insi: InsiClient,
     dmp: Option<segur_dmp::client::DmpClient>,
-    dmp_trace: Option<Arc<dyn TraceSink>>,
+    trace_dir_sink: Option<Arc<dyn TraceSink>>,
     instance: Uuid,
     policy: TrustPolicy,
     /// Serialises read-modify-write of identity records.
@@ -169,7 +169,7 @@ impl Segur {
             )?),
             None => None,
         };
-        let dmp_trace = match &config.trace_dir {
+        let trace_dir_sink = match &config.trace_dir {
             Some(d) => {
                 Some(Arc::new(segur_net::trace::DirTraceSink::new(d)?) as Arc<dyn TraceSink>)
             }
@@ -181,7 +181,7 @@ impl Segur {
                 journal,
                 insi,
                 dmp,
-                dmp_trace,
+                trace_dir_sink,
                 instance,
                 policy: TrustPolicy::default(),
                 records: Mutex::new(()),
@@ -195,7 +195,7 @@ impl Segur {
     /// the trace folder when one is configured.
     pub(crate) fn trace_sinks(&self) -> (Arc<MemoryTraceSink>, Arc<dyn TraceSink>) {
         let sink = Arc::new(MemoryTraceSink::new());
-        let tee: Arc<dyn TraceSink> = match &self.inner.dmp_trace {
+        let tee: Arc<dyn TraceSink> = match &self.inner.trace_dir_sink {
             Some(dir) => Arc::new(TeeSink(sink.clone(), dir.clone())),
             None => sink.clone(),
         };
