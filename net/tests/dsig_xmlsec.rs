@@ -26,9 +26,11 @@ fn tools_present() -> bool {
     let ok = [XMLSEC, XMLLINT, OPENSSL]
         .iter()
         .all(|t| Path::new(t).exists());
-    if !ok {
-        eprintln!("skipped: xmlsec1, xmllint or openssl not found");
-    }
+    // A missing tool is a failure, never a skip (TESTING.md).
+    assert!(
+        ok,
+        "xmlsec1, xmllint or openssl not found: apt-get install xmlsec1 libxml2-utils openssl"
+    );
     ok
 }
 

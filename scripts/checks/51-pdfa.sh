@@ -85,7 +85,10 @@ if [ "$missing" -gt 0 ]; then
 fi
 # Control: veraPDF must reject a variant with object streams (PDF 1.5, not PDF/A-1).
 first=$(ls "$WORK"/pdf/*.pdf | head -1)
-if command -v qpdf >/dev/null && qpdf --object-streams=generate "$first" "$WORK/control.pdf"; then
+if ! command -v qpdf >/dev/null || ! qpdf --object-streams=generate "$first" "$WORK/control.pdf"; then
+    echo "control: qpdf missing or failed (apt-get install qpdf): a missing tool is a failure"
+    failed=$((failed + 1))
+else
     control=$(veracli --flavour "$FLAVOUR" --format text "$WORK/control.pdf" 2>&1)
     if grep -q '^FAIL ' <<<"$control"; then
         echo "control: veraPDF rejects the object-stream variant of $(basename "$first")"

@@ -98,7 +98,7 @@ class Sandbox:
 def sandbox(tmp_path_factory):
     binary, explicit = find_segur_bin()
     if not binary:
-        pytest.skip("segur binary not found: SEGUR_BIN is unset and no target/release/segur was built "
+        pytest.fail("segur binary not found: SEGUR_BIN is unset and no target/release/segur was built "
                     "(scripts/test builds it and sets SEGUR_BIN)")
     assert os.path.isfile(binary) and os.access(binary, os.X_OK), (
         "SEGUR_BIN=%s is not an executable file" % binary if explicit else binary)

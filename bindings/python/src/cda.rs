@@ -17,8 +17,8 @@ use segur::SegurError;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
-use crate::client::detached;
 use crate::errors::invalid_input;
+use crate::runtime::detached;
 use crate::types::Text;
 
 /// Deepest nesting accepted in a request (serde_json's own limit when reading text).

@@ -2,14 +2,9 @@
 //! `*_async` variants returning asyncio awaitables. The DMP methods (`dmp_*`, `dmp.md`) take the
 //! acting professional as `practitioner=` (default: the configuration's `[practitioner]`).
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 
-use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
-use pyo3_async_runtimes::{generic, TaskLocals};
 use segur::{DmpDocumentQuery, ExchangeQuery, Segur, SegurError};
 
 use crate::cda::{BuiltDocument, Request};
@@ -17,103 +12,12 @@ use crate::dmp::{
     self, acting, Cda, DmpAuthorization, DmpConsent, DmpDocumentRow, DmpEntry, DmpFindQuery,
     DmpSendOptions, DmpSendResult, DmpStatus, Practitioner, Retrieved,
 };
-use crate::errors::{invalid_input, to_pyerr};
+use crate::errors::to_pyerr;
+use crate::runtime::{awaitable, block_on, detached};
+use crate::types::instant;
 use crate::types::{
     opt, Actor, Exchange, Identity, IdentityInput, IdentitySearch, InsiResult, RnivEvent, Text,
 };
-
-/// The library's one runtime ([`segur::runtime`]) as a runtime of pyo3-async-runtimes, so the
-/// `*_async` awaitables run where the blocking calls do — and, after `os.fork()`, on the
-/// child's own runtime.
-struct SegurRuntime;
-
-tokio::task_local! {
-    static TASK_LOCALS: TaskLocals;
-}
-
-impl generic::Runtime for SegurRuntime {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        // `awaitable` has checked that the runtime starts: this is the same one.
-        segur::runtime::get()
-            .expect("runtime checked by awaitable")
-            .spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        segur::runtime::get()
-            .expect("runtime checked by awaitable")
-            .spawn_blocking(f)
-    }
-}
-
-impl generic::ContextExt for SegurRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        Box::pin(TASK_LOCALS.scope(locals, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|l| l.clone()).ok()
-    }
-}
-
-/// Runs `f` with the GIL released (it must not touch Python objects).
-pub(crate) fn detached<T: Send>(
-    py: Python<'_>,
-    f: impl FnOnce() -> Result<T, SegurError> + Send,
-) -> PyResult<T> {
-    py.detach(f).map_err(to_pyerr)
-}
-
-/// Blocks on a future with the GIL released; refused on a runtime thread (would deadlock).
-fn block_on<T: Send>(
-    py: Python<'_>,
-    fut: impl Future<Output = Result<T, SegurError>> + Send,
-) -> PyResult<T> {
-    detached(py, || segur::runtime::block_on(fut)?)
-}
-
-/// Wraps a facade future as an asyncio awaitable.
-fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: Future<Output = Result<T, SegurError>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    segur::runtime::get().map_err(to_pyerr)?;
-    generic::future_into_py::<SegurRuntime, _, T>(py, async move { fut.await.map_err(to_pyerr) })
-}
-
-/// `datetime` (with a time zone) or RFC 3339 `str` → UTC instant.
-pub(crate) fn instant(v: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<DateTime<Utc>>> {
-    let Some(v) = v else { return Ok(None) };
-    let text = if v.is_instance_of::<PyString>() {
-        v.extract::<Text<'_>>()?.owned()
-    } else if v.hasattr("isoformat")? {
-        v.call_method0("isoformat")?.extract::<Text<'_>>()?.owned()
-    } else {
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "{what} must be a datetime or an RFC 3339 str"
-        )));
-    };
-    DateTime::parse_from_rfc3339(&text)
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .map_err(|_| {
-            invalid_input(format!(
-                "{what}: expected a time-zone aware RFC 3339 instant"
-            ))
-        })
-}
 
 /// A client of the Ségur services (INSi...) and of the journal, opened from a TOML file.
 #[pyclass(frozen, module = "segur")]

@@ -13,8 +13,8 @@ use pyo3::types::{PyByteArray, PyBytes, PyString, PyTuple};
 use segur::{Segur, SegurError};
 
 use crate::cda::BuiltDocument;
-use crate::client::instant;
 use crate::errors::{invalid_input, to_pyerr};
+use crate::types::instant;
 use crate::types::{opt, Text};
 
 /// `True`/`False` as Python spells them (for `__repr__`).

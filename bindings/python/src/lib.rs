@@ -14,6 +14,7 @@ mod cda;
 mod client;
 mod dmp;
 mod errors;
+mod runtime;
 mod types;
 
 use pyo3::prelude::*;

@@ -2,6 +2,7 @@
 //!
 //! `__repr__` never shows identity data (names, birth date, matricule): objects end up in logs.
 
+use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use segur::ins::KeyStatus;
@@ -698,4 +699,25 @@ impl From<RnivEventRow> for RnivEvent {
             to_status: r.to_status,
         }
     }
+}
+
+/// `datetime` (with a time zone) or RFC 3339 `str` → UTC instant.
+pub(crate) fn instant(v: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<DateTime<Utc>>> {
+    let Some(v) = v else { return Ok(None) };
+    let text = if v.is_instance_of::<PyString>() {
+        v.extract::<Text<'_>>()?.owned()
+    } else if v.hasattr("isoformat")? {
+        v.call_method0("isoformat")?.extract::<Text<'_>>()?.owned()
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what} must be a datetime or an RFC 3339 str"
+        )));
+    };
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            invalid_input(format!(
+                "{what}: expected a time-zone aware RFC 3339 instant"
+            ))
+        })
 }

@@ -113,7 +113,7 @@ def test_pdf_copy(built):
 
 def test_parse_the_ans_example():
     if not os.path.isfile(ANS_VSM):
-        pytest.skip("ANS reference not found: %s (set SEGUR_REFERENCE)" % ANS_VSM)
+        pytest.fail("ANS reference not found: %s (set SEGUR_REFERENCE)" % ANS_VSM)
     with open(ANS_VSM, "rb") as f:
         xml = f.read()
     doc = segur.cda_parse(xml)

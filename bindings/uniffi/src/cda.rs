@@ -287,10 +287,8 @@ mod tests {
 
     #[test]
     fn reference_vsm_parses_integrates_and_renders() {
-        let Some(xml) = reference_vsm() else {
-            eprintln!("SEGUR_REFERENCE: VSM_1.4_2022.01.xml not found, skipped");
-            return;
-        };
+        let xml = reference_vsm()
+            .expect("VSM_1.4_2022.01.xml not found in SEGUR_REFERENCE or ../shared/reference");
         let doc = cda_parse(xml.clone()).unwrap();
         assert!(!doc.items.is_empty());
         assert!(doc.vsm_version.is_some());

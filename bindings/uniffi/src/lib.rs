@@ -55,7 +55,7 @@ where
     F: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
-    Ok(segur::runtime::run(async move { Ok(f.await) }).await??)
+    segur::runtime::run(async move { Ok(f.await) }).await?
 }
 
 /// The library version.
