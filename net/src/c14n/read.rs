@@ -9,6 +9,14 @@ use super::tree::{Attr, Child, Document, Elem, ElementSpan, NONE};
 use crate::error::Result;
 use crate::xml::{check_input, tokenize, Lexical, Sink, XmlLimits};
 
+impl<'a> Document<'a> {
+    /// Reads a document under `limits` (size, depth, node count), refusing DOCTYPE, non-UTF-8
+    /// input, undeclared prefixes and any entity other than the predefined ones.
+    pub fn parse(input: &'a [u8], limits: &XmlLimits) -> Result<Self> {
+        parse(input, limits)
+    }
+}
+
 /// Reads `input` under `limits` (see [`Document::parse`]).
 pub(super) fn parse<'a>(input: &'a [u8], limits: &XmlLimits) -> Result<Document<'a>> {
     let src = check_input(input, limits)?;

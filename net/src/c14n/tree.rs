@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::error::{NetError, Result};
-use crate::xml::{concat, XmlLimits, XML_NS};
+use crate::xml::{concat, XML_NS};
 
 pub(super) const NONE: u32 = u32::MAX;
 /// Namespace id of the `xml` prefix (ids start at 1; 0 means "no namespace").
@@ -96,12 +96,6 @@ pub enum Subset {
 }
 
 impl<'a> Document<'a> {
-    /// Reads a document under `limits` (size, depth, node count), refusing DOCTYPE, non-UTF-8
-    /// input, undeclared prefixes and any entity other than the predefined ones.
-    pub fn parse(input: &'a [u8], limits: &XmlLimits) -> Result<Self> {
-        super::read::parse(input, limits)
-    }
-
     /// The input text (a UTF-8 byte order mark removed); [`ElementSpan`] offsets index it.
     pub fn source(&self) -> &'a str {
         self.src
