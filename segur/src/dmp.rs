@@ -26,7 +26,7 @@ use segur_dmp::vihf::PurposeOfUse;
 use segur_dmp::xds::Masking;
 use segur_dmp::DmpError;
 use segur_ins_core::QualifiedIdentity;
-use segur_net::trace::{Exchange, Outcome};
+use segur_net::trace::Exchange;
 
 use crate::error::{Result, SegurError};
 use crate::journal::{DmpDocumentStatus, DmpDocumentUpdate, NewExchange};
@@ -55,10 +55,6 @@ impl CallContext<'_> {
             .map(|x| {
                 let (status, code) = journal_status(x);
                 NewExchange {
-                    at: x.started_at,
-                    channel: x.service.to_owned(),
-                    operation: x.operation.clone(),
-                    message_id: x.message_id.clone(),
                     practitioner: Some(self.practitioner.clone()),
                     structure: self.structure.clone(),
                     patient_local_id: Some(self.local_id.to_owned()),
@@ -66,16 +62,7 @@ impl CallContext<'_> {
                     ins_qualified: true,
                     document_type: self.document_type.clone(),
                     document_id: self.document_id.clone(),
-                    error: match &x.outcome {
-                        Outcome::Failed(e) => Some(e.clone()),
-                        _ => None,
-                    },
-                    status,
-                    result_code: code,
-                    duration_ms: x.duration.as_secs_f64() * 1000.0,
-                    http_status: x.http_status,
-                    request: x.request.to_vec(),
-                    response: x.response.as_ref().map(|r| r.to_vec()),
+                    ..NewExchange::from_trace(x, status, code)
                 }
             })
             .collect()

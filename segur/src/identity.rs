@@ -202,7 +202,7 @@ impl Segur {
         actor: &Actor,
     ) -> Result<IdentitySearchView> {
         let query = self.load(local_id)?.insi_query()?;
-        let (outcome, exchanges) = self.run_search(&query).await;
+        let (outcome, exchanges) = self.run_search(&query, false).await;
         let _g = self.lock()?;
         let mut r = self.load(local_id)?;
         let h0 = r.history().len();
@@ -229,15 +229,37 @@ impl Segur {
         })
     }
 
-    /// Searches INSi with typed traits, without a record (journaled without patient).
+    /// Searches INSi with typed traits (CNDA 2.07 strategy), without a record (journaled
+    /// without patient).
     pub async fn insi_search(
         &self,
         input: &IdentityInput,
         confirm: bool,
         actor: &Actor,
     ) -> Result<InsiResultView> {
+        self.search_without_record(input, confirm, false, actor).await
+    }
+
+    /// One INSi call with typed traits (no CNDA 2.07 strategy: the first names and the COG are
+    /// sent as given), without a record; journaled like any other exchange.
+    pub async fn insi_search_once(
+        &self,
+        input: &IdentityInput,
+        confirm: bool,
+        actor: &Actor,
+    ) -> Result<InsiResultView> {
+        self.search_without_record(input, confirm, true, actor).await
+    }
+
+    async fn search_without_record(
+        &self,
+        input: &IdentityInput,
+        confirm: bool,
+        once: bool,
+        actor: &Actor,
+    ) -> Result<InsiResultView> {
         let (t, _) = traits_of(input, confirm)?;
-        let (outcome, exchanges) = self.run_search(&TraitsQuery::from_traits(&t)).await;
+        let (outcome, exchanges) = self.run_search(&TraitsQuery::from_traits(&t), once).await;
         let ins = outcome
             .as_ref()
             .ok()
@@ -248,14 +270,30 @@ impl Segur {
         Ok((&outcome?).into())
     }
 
-    async fn run_search(&self, q: &TraitsQuery) -> (Result<StrategyOutcome>, Vec<Exchange>) {
+    /// The CNDA 2.07 strategy, or one call (`once`), traced for the journal.
+    async fn run_search(
+        &self,
+        q: &TraitsQuery,
+        once: bool,
+    ) -> (Result<StrategyOutcome>, Vec<Exchange>) {
         if let Err(e) = self.check_process() {
             return (Err(e), Vec::new());
         }
         let (sink, tee) = self.trace_sinks();
         let client = self.inner.insi.with_trace(tee);
-        let outcome = client.search_strategy(q).await.map_err(SegurError::from);
-        (outcome, sink.exchanges())
+        let outcome = if once {
+            client.search_traits(q).await.map(|reply| StrategyOutcome {
+                attempts: vec![Attempt {
+                    prenoms: q.prenoms.clone(),
+                    with_cog: q.lieu_naissance.is_some(),
+                    code: reply.code.clone(),
+                }],
+                reply,
+            })
+        } else {
+            client.search_strategy(q).await
+        };
+        (outcome.map_err(SegurError::from), sink.exchanges())
     }
 
     fn journal_rows(
@@ -270,70 +308,16 @@ impl Segur {
             .iter()
             .map(|x| {
                 let (status, code) = journal_status(x);
+                let ok = status == "ok";
                 journal::NewExchange {
-                    at: x.started_at,
-                    channel: x.service.to_owned(),
-                    operation: x.operation.clone(),
-                    message_id: x.message_id.clone(),
                     practitioner: actor.rpps.clone(),
                     structure: actor.finess.clone(),
                     patient_local_id: patient.map(str::to_owned),
-                    ins: if status == "ok" {
-                        ins.map(str::to_owned)
-                    } else {
-                        None
-                    },
-                    ins_qualified: qualified && status == "ok",
-                    document_type: None,
-                    document_id: None,
-                    error: match &x.outcome {
-                        Outcome::Failed(e) => Some(e.clone()),
-                        _ => None,
-                    },
-                    status,
-                    result_code: code,
-                    duration_ms: x.duration.as_secs_f64() * 1000.0,
-                    http_status: x.http_status,
-                    request: x.request.to_vec(),
-                    response: x.response.as_ref().map(|r| r.to_vec()),
+                    ins: ins.filter(|_| ok).map(str::to_owned),
+                    ins_qualified: qualified && ok,
+                    ..journal::NewExchange::from_trace(x, status, code)
                 }
             })
             .collect()
-    }
-
-    /// One INSi call with typed traits (no CNDA 2.07 strategy: the first names and the COG are
-    /// sent as given), without a record; journaled like any other exchange.
-    pub async fn insi_search_once(
-        &self,
-        input: &IdentityInput,
-        confirm: bool,
-        actor: &Actor,
-    ) -> Result<InsiResultView> {
-        let (t, _) = traits_of(input, confirm)?;
-        let q = TraitsQuery::from_traits(&t);
-        self.check_process()?;
-        let (sink, tee) = self.trace_sinks();
-        let client = self.inner.insi.with_trace(tee);
-        let outcome = client
-            .search_traits(&q)
-            .await
-            .map(|reply| StrategyOutcome {
-                attempts: vec![Attempt {
-                    prenoms: q.prenoms.clone(),
-                    with_cog: q.lieu_naissance.is_some(),
-                    code: reply.code.clone(),
-                }],
-                reply,
-            })
-            .map_err(SegurError::from);
-        let exchanges = sink.exchanges();
-        let ins = outcome
-            .as_ref()
-            .ok()
-            .and_then(|o| o.reply.identity.as_ref())
-            .map(|i| i.ins().matricule.to_15());
-        let rows = self.journal_rows(&exchanges, None, ins.as_deref(), false, actor);
-        self.inner.journal.commit(&rows, None)?;
-        Ok((&outcome?).into())
     }
 }

@@ -187,6 +187,30 @@ pub struct NewExchange {
     pub response: Option<Vec<u8>>,
 }
 
+impl NewExchange {
+    /// The exchange a client traced, with its journal status and code (each service reads its
+    /// own outcome codes); the caller adds who, which patient and which document.
+    pub fn from_trace(x: &segur_net::trace::Exchange, status: String, code: Option<String>) -> Self {
+        Self {
+            at: x.started_at,
+            channel: x.service.to_owned(),
+            operation: x.operation.clone(),
+            message_id: x.message_id.clone(),
+            error: match &x.outcome {
+                segur_net::trace::Outcome::Failed(e) => Some(e.clone()),
+                _ => None,
+            },
+            status,
+            result_code: code,
+            duration_ms: x.duration.as_secs_f64() * 1000.0,
+            http_status: x.http_status,
+            request: x.request.to_vec(),
+            response: x.response.as_ref().map(|r| r.to_vec()),
+            ..Self::default()
+        }
+    }
+}
+
 /// A recorded exchange, as queried.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExchangeRow {
