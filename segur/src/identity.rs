@@ -237,7 +237,8 @@ impl Segur {
         confirm: bool,
         actor: &Actor,
     ) -> Result<InsiResultView> {
-        self.search_without_record(input, confirm, false, actor).await
+        self.search_without_record(input, confirm, false, actor)
+            .await
     }
 
     /// One INSi call with typed traits (no CNDA 2.07 strategy: the first names and the COG are
@@ -248,7 +249,8 @@ impl Segur {
         confirm: bool,
         actor: &Actor,
     ) -> Result<InsiResultView> {
-        self.search_without_record(input, confirm, true, actor).await
+        self.search_without_record(input, confirm, true, actor)
+            .await
     }
 
     async fn search_without_record(

@@ -27,9 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::journal::NewExchange;
-
-pub use crate::journal::{ClaimOutcome, NewOutboxItem, OutboxClaim, OutboxItem, Settle};
+use crate::journal::exchange::NewExchange;
 
 /// A channel of the outbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
@@ -227,6 +225,93 @@ mod testing {
 /// wait for a user.
 pub fn due(journal: &crate::Journal, channel: Channel, limit: u32) -> Result<Vec<String>> {
     journal.outbox_due(channel, Utc::now(), limit)
+}
+
+/// A new item for the outbox.
+#[derive(Debug, Clone)]
+pub struct NewOutboxItem<'a> {
+    /// Channel.
+    pub channel: Channel,
+    /// The item's own unique id (document uniqueId, Message-ID).
+    pub item_id: &'a str,
+    /// The patient's local id.
+    pub patient_local_id: Option<&'a str>,
+    /// The acting professional's national id.
+    pub practitioner: Option<&'a str>,
+    /// What the channel needs besides the payload to send it again (JSON object).
+    pub meta: serde_json::Value,
+    /// The exact bytes to send.
+    pub payload: &'a [u8],
+}
+
+/// An outbox item as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// Channel.
+    pub channel: Channel,
+    /// The item's unique id.
+    pub item_id: String,
+    /// State.
+    pub state: OutboxState,
+    /// Patient local id.
+    pub patient_local_id: Option<String>,
+    /// Practitioner national id.
+    pub practitioner: Option<String>,
+    /// Per-channel metadata (JSON object).
+    pub meta: serde_json::Value,
+    /// The bytes.
+    pub payload: Vec<u8>,
+    /// Attempts claimed so far.
+    pub attempts: u32,
+    /// The last attempt's error (never patient identity).
+    pub last_error: Option<String>,
+    /// Why a check before sending refused it (`refused`), e.g. `traits_mismatch:prenoms`.
+    pub not_sent_reason: Option<String>,
+    /// When the next automatic attempt is due (RFC 3339 UTC).
+    pub next_attempt_at: Option<String>,
+    /// When the current or last attempt claimed it.
+    pub claimed_at: Option<String>,
+    /// First stored.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// An attempt's hold on an item ([`crate::Journal::outbox_claim`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxClaim {
+    /// The item as it was *before* the claim: a `sending` state there means an earlier attempt
+    /// ended without an answer, to reconcile ([`Reconcile`]).
+    pub item: OutboxItem,
+    /// This attempt's token: only it may settle the item as failed.
+    pub token: String,
+}
+
+/// What [`crate::Journal::outbox_claim`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimOutcome {
+    /// The item is this attempt's.
+    Claimed(OutboxClaim),
+    /// Another attempt holds it (claimed less than [`CLAIM_LEASE`] ago) and no takeover was
+    /// asked.
+    Busy(OutboxItem),
+    /// Nothing to send: the service holds it already (sent, replaced, deleted, archived).
+    Delivered(OutboxItem),
+}
+
+/// How an attempt ended ([`crate::Journal::outbox_settle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle<'a> {
+    /// The service holds it (accepted, or found there by reconciliation).
+    Sent,
+    /// It failed: `failed` (retried after [`backoff`]) or, with a not-sent
+    /// reason, `refused` (waits for a user).
+    Failed {
+        /// Error (never patient identity).
+        error: &'a str,
+        /// Why a check before sending refused it.
+        not_sent_reason: Option<&'a str>,
+    },
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::outbox::{NewOutboxItem, OutboxItem};
 use super::{rfc3339, Journal, NewExchange};
 use crate::error::{Result, SegurError};
 use crate::outbox::{next_attempt, Channel, OutboxState};
+use crate::outbox::{NewOutboxItem, OutboxItem};
 
 /// Where a document handed to the DMP stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]

@@ -8,7 +8,10 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{rfc3339, Journal, NewExchange};
 use crate::error::{Result, SegurError};
-use crate::outbox::{crashpoint, next_attempt, Channel, OutboxState, CLAIM_LEASE};
+use crate::outbox::{
+    crashpoint, next_attempt, Channel, ClaimOutcome, NewOutboxItem, OutboxClaim, OutboxItem,
+    OutboxState, Settle, CLAIM_LEASE,
+};
 
 /// v3 → v4: the generic outbox; the DMP's `dmp_documents` rows move into it (states mapped:
 /// `accessible` → `sent`; `failed` with a not-sent reason → `refused`; `pending` → `sending`,
@@ -67,93 +70,6 @@ SELECT item_id AS unique_id, patient_local_id, json_extract(meta, '$.ins') AS in
        created_at, updated_at, last_error, payload AS document, not_sent_reason
 FROM outbox WHERE channel = 'dmp';
 "#;
-
-/// A new item for the outbox.
-#[derive(Debug, Clone)]
-pub struct NewOutboxItem<'a> {
-    /// Channel.
-    pub channel: Channel,
-    /// The item's own unique id (document uniqueId, Message-ID).
-    pub item_id: &'a str,
-    /// The patient's local id.
-    pub patient_local_id: Option<&'a str>,
-    /// The acting professional's national id.
-    pub practitioner: Option<&'a str>,
-    /// What the channel needs besides the payload to send it again (JSON object).
-    pub meta: serde_json::Value,
-    /// The exact bytes to send.
-    pub payload: &'a [u8],
-}
-
-/// An outbox item as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxItem {
-    /// Channel.
-    pub channel: Channel,
-    /// The item's unique id.
-    pub item_id: String,
-    /// State.
-    pub state: OutboxState,
-    /// Patient local id.
-    pub patient_local_id: Option<String>,
-    /// Practitioner national id.
-    pub practitioner: Option<String>,
-    /// Per-channel metadata (JSON object).
-    pub meta: serde_json::Value,
-    /// The bytes.
-    pub payload: Vec<u8>,
-    /// Attempts claimed so far.
-    pub attempts: u32,
-    /// The last attempt's error (never patient identity).
-    pub last_error: Option<String>,
-    /// Why a check before sending refused it (`refused`), e.g. `traits_mismatch:prenoms`.
-    pub not_sent_reason: Option<String>,
-    /// When the next automatic attempt is due (RFC 3339 UTC).
-    pub next_attempt_at: Option<String>,
-    /// When the current or last attempt claimed it.
-    pub claimed_at: Option<String>,
-    /// First stored.
-    pub created_at: String,
-    /// Last change.
-    pub updated_at: String,
-}
-
-/// An attempt's hold on an item ([`Journal::outbox_claim`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxClaim {
-    /// The item as it was *before* the claim: a `sending` state there means an earlier attempt
-    /// ended without an answer, to reconcile ([`crate::outbox::Reconcile`]).
-    pub item: OutboxItem,
-    /// This attempt's token: only it may settle the item as failed.
-    pub token: String,
-}
-
-/// What [`Journal::outbox_claim`] found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ClaimOutcome {
-    /// The item is this attempt's.
-    Claimed(OutboxClaim),
-    /// Another attempt holds it (claimed less than [`CLAIM_LEASE`] ago) and no takeover was
-    /// asked.
-    Busy(OutboxItem),
-    /// Nothing to send: the service holds it already (sent, replaced, deleted, archived).
-    Delivered(OutboxItem),
-}
-
-/// How an attempt ended ([`Journal::outbox_settle`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Settle<'a> {
-    /// The service holds it (accepted, or found there by reconciliation).
-    Sent,
-    /// It failed: `failed` (retried after [`crate::outbox::backoff`]) or, with a not-sent
-    /// reason, `refused` (waits for a user).
-    Failed {
-        /// Error (never patient identity).
-        error: &'a str,
-        /// Why a check before sending refused it.
-        not_sent_reason: Option<&'a str>,
-    },
-}
 
 const SELECT_ITEM: &str = "SELECT channel, item_id, state, patient_local_id, practitioner, meta, payload, attempts, last_error, not_sent_reason, next_attempt_at, claimed_at, created_at, updated_at FROM outbox";
 
