@@ -172,7 +172,8 @@ typedef uint32_t segur_attribute;
 // by a NUL byte not counted in the length, so JSON and CSV can be used as C strings.
 typedef struct segur_buf segur_buf;
 
-// A client: configuration, journal (SQLite), INSi client and a 2-thread runtime.
+// A client: configuration, journal (SQLite), INSi and DMP clients, and its pending `*_async`
+// operations.
 //
 // Ownership: Box — created by `segur_client_open`, owned by the caller, freed once with
 // `segur_client_free`. Thread-safety: every function taking a `const segur_client *` may be
@@ -314,8 +315,10 @@ segur_result segur_cda_pdf(const uint8_t *xml,
                            segur_buf **file_name_out);
 
 // Opens a client from a TOML configuration file (e.g. the `segur.toml` written by
-// `segur sandbox`): creates or migrates the journal, loads credentials, starts a 2-thread
-// runtime.
+// `segur sandbox`): creates or migrates the journal, loads credentials. Every client runs its
+// network work on the library's one runtime (2 threads, started on first use; a forked child
+// gets its own, and must open its own clients: one opened before `fork()` answers
+// `SEGUR_RESULT_CONFIG` in the child).
 //
 // `config_path` is UTF-8 (`config_path_len` bytes). On success `*client_out` receives a new
 // client the caller owns and frees with `segur_client_free`. Thread-safe.
@@ -323,8 +326,8 @@ segur_result segur_client_open(const uint8_t *config_path,
                                size_t config_path_len,
                                segur_client **client_out);
 
-// Frees a client: stops its runtime (pending `*_async` operations are cancelled: their
-// callbacks receive `SEGUR_RESULT_CANCELLED`) and closes the journal. NULL is accepted.
+// Frees a client: its pending `*_async` operations are cancelled (their callbacks receive
+// `SEGUR_RESULT_CANCELLED` before this returns) and the journal is closed. NULL is accepted.
 //
 // Must be called once, after every other call on this client has returned. When called from a
 // completion callback, the shutdown completes on a background thread.
