@@ -60,6 +60,11 @@ def in_child(fn):
     return json.loads(data)
 
 
+async def search_async(c):
+    # The awaitable must be made inside the running loop.
+    return await c.insi_search_async(segur.IdentityInput(**ADRDEUX))
+
+
 def test_child_gets_a_working_runtime(sandbox, client):
     # The parent's runtime is running (a search made its threads) before the fork.
     assert client.insi_search(segur.IdentityInput(**ADRDEUX)).code == "00"
@@ -68,7 +73,7 @@ def test_child_gets_a_working_runtime(sandbox, client):
     def child():
         c = segur.Client.open(config, actor=segur.Actor("child"))
         sync = c.insi_search(segur.IdentityInput(**ADRDEUX))
-        async_ = asyncio.run(c.insi_search_async(segur.IdentityInput(**ADRDEUX)))
+        async_ = asyncio.run(search_async(c))
         return [sync.identity.ins.matricule, async_.code, segur.cda_parse is not None]
 
     assert in_child(child) == {"ok": [ADRDEUX_INS, "00", True]}
@@ -84,7 +89,7 @@ def test_parent_client_is_refused_in_child(client):
         for call in (
             lambda: client.insi_search(segur.IdentityInput(**ADRDEUX)),
             lambda: client.identity_get("IPP-ANY"),
-            lambda: asyncio.run(client.insi_search_async(segur.IdentityInput(**ADRDEUX))),
+            lambda: asyncio.run(search_async(client)),
         ):
             try:
                 call()
