@@ -308,7 +308,7 @@ impl DmpClient {
                 // replaced it in a send whose answer was lost.
                 Err(e @ DmpError::DocumentNotFound { .. }) => {
                     return match self
-                        .already_registered(who, patient, &unique_id, document)
+                        .registered_copy(who, patient, &unique_id, &document.bytes)
                         .await?
                     {
                         Some(entry) => Ok(SendReceipt {
@@ -353,7 +353,7 @@ impl DmpClient {
             Ok(outcome) => (outcome, None),
             Err(DmpError::Registry(errors)) if is_duplicate(&errors) => {
                 match self
-                    .already_registered(who, patient, &unique_id, document)
+                    .registered_copy(who, patient, &unique_id, &document.bytes)
                     .await?
                 {
                     Some(entry) => (
@@ -378,20 +378,21 @@ impl DmpClient {
     }
 
     /// ITI-18 GetDocuments by uniqueId: the current entry of `unique_id` when it is exactly
-    /// `document` (same size and SHA-1 hash, ITI TF-3 §4.2.3.2.4), None when the registry holds
+    /// `bytes` (same size and SHA-1 hash, ITI TF-3 §4.2.3.2.4), None when the registry holds
     /// nothing current under it or something else. Errors of the query itself are returned.
-    async fn already_registered(
+    /// How a lost ITI-41 answer is reconciled, here and by a journal's outbox.
+    pub async fn registered_copy(
         &self,
         who: Acting<'_>,
         patient: &QualifiedIdentity,
         unique_id: &str,
-        document: &DmpDocument,
+        bytes: &[u8],
     ) -> Result<Option<DocumentEntry>> {
         let entries = self
             .get_documents(who, patient, &[unique_id.to_owned()])
             .await?;
-        let size = document.bytes.len() as u64;
-        let hash = sha1_hex(&document.bytes);
+        let size = bytes.len() as u64;
+        let hash = sha1_hex(bytes);
         Ok(entries.into_iter().find(|e| {
             e.unique_id == unique_id
                 && (e.status.is_none() || e.is_approved())

@@ -10,7 +10,6 @@ use segur_dmp::client::DmpDocument;
 use segur_dmp::xds::{DmpConfidentiality, Masking, Visibility};
 use segur_dmp::DmpError;
 use segur_ins_core::QualifiedIdentity;
-use sha1::{Digest, Sha1};
 
 use super::parse::{
     dmp_document, dmp_user, outcome_warnings, stored_codes, stored_confidentiality,
@@ -43,29 +42,22 @@ impl Reconcile for DmpReconciler<'_> {
         let Ok((user, purpose)) = dmp_user(self.who) else {
             return unknown(Vec::new());
         };
-        let uid = vec![item.item_id.clone()];
+        let (uid, bytes) = (item.item_id.clone(), item.payload.clone());
         let p = self.patient.clone();
         let Ok((out, xs)) = self
             .segur
-            .traced(|c| async move { c.get_documents(user.acting(purpose), &p, &uid).await })
+            .traced(|c| async move {
+                c.registered_copy(user.acting(purpose), &p, &uid, &bytes)
+                    .await
+            })
             .await
         else {
             return unknown(Vec::new());
         };
         let exchanges = self.ctx.rows(&xs);
-        let Ok(entries) = out else {
+        let Ok(found) = out else {
             return unknown(exchanges);
         };
-        let size = item.payload.len() as u64;
-        let hash = hex(&Sha1::digest(&item.payload));
-        let found = entries.into_iter().find(|e| {
-            e.unique_id == item.item_id
-                && (e.status.is_none() || e.is_approved())
-                && e.size == Some(size)
-                && e.hash
-                    .as_deref()
-                    .is_some_and(|h| h.trim().eq_ignore_ascii_case(&hash))
-        });
         Reconciliation {
             outcome: match found {
                 Some(e) => Reconciled::Delivered {
@@ -76,10 +68,6 @@ impl Reconcile for DmpReconciler<'_> {
             exchanges,
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The stored not-sent reason of an error (`traits_mismatch:prenoms sexe`).
